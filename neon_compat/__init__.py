@@ -1,0 +1,127 @@
+"""neon_compat: the public API of Intel Nervana neon 2.6 on NumPy and CuPy.
+
+Holds `NervanaObject`, the root of every neon object: it carries the global
+backend `be`, automatic names and the description machinery used for
+serialization.
+"""
+import inspect
+import logging
+import warnings
+
+__version__ = '2.6.0'
+# neon's own version string: model files record it, and neon 2.x reads ours.
+__neon_version__ = '2.6.0'
+
+DISPLAY_LEVEL_NUM = 41
+logging.addLevelName(DISPLAY_LEVEL_NUM, "DISPLAY")
+
+
+def _display(self, message, *args, **kwargs):
+    if self.isEnabledFor(DISPLAY_LEVEL_NUM):
+        self._log(DISPLAY_LEVEL_NUM, message, args, **kwargs)
+
+
+logging.Logger.display = _display
+logger = logging.getLogger(__name__)
+
+_OWN_PREFIX = 'neon_compat'
+
+
+def public_module_name(module):
+    """The module path neon would have used: `neon_compat.x` is written `neon.x`."""
+    if module == _OWN_PREFIX or module.startswith(_OWN_PREFIX + '.'):
+        return 'neon' + module[len(_OWN_PREFIX):]
+    return module
+
+
+def _differs(value, default):
+    """True when an attribute value differs from a constructor default."""
+    if value is default:
+        return False
+    try:
+        return bool(value != default)
+    except Exception:  # arrays, tensors: compare by identity only
+        return True
+
+
+class NervanaObject(object):
+    """Base class of all neon objects.
+
+    Arguments:
+        name (str, optional): object name; defaults to '<ClassName>_<counter>'.
+
+    Attributes:
+        be (Backend): class attribute holding the current backend (set by gen_backend).
+    """
+    be = None
+    __counter = 0
+
+    def __init__(self, name=None):
+        if name is None:
+            name = '{}_{}'.format(self.__class__.__name__, self.__counter)
+        self.name = name
+        self._desc = None
+        self.__class__.__counter += 1
+
+    @classmethod
+    def gen_class(cls, pdict):
+        """Build an instance from a description's config, recreating nested objects."""
+        from neon_compat.util.persist import load_class
+        config = {k: _instantiate_nested(v, load_class) for k, v in pdict.items()}
+        return cls(**config)
+
+    def get_description(self, skip=(), **kwargs):
+        """Describe this object as {'type': module.Class, 'config': {constructor args}}.
+
+        Only arguments that differ from their constructor default are listed
+        (arguments without a default are always listed).
+        """
+        skip = list(skip) + ['self']
+        config = {}
+        signature = inspect.signature(self.__class__.__init__)
+        for arg, param in signature.parameters.items():
+            if arg in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if not hasattr(self, arg):
+                logger.warning('%s: no attribute %s to describe', self.classnm, arg)
+                continue
+            value = getattr(self, arg)
+            default = None if param.default is param.empty else param.default
+            if param.default is not param.empty and not _differs(value, default):
+                continue
+            if isinstance(value, NervanaObject):
+                value = value.get_description()
+            config[arg] = value
+        desc = {'type': self.modulenm, 'config': config}
+        self._desc = desc
+        return desc
+
+    @property
+    def classnm(self):
+        """The class name."""
+        return self.__class__.__name__
+
+    @property
+    def modulenm(self):
+        """'module.Class' as neon writes it in model files."""
+        return public_module_name(self.__class__.__module__) + '.' + self.__class__.__name__
+
+
+def _instantiate_nested(value, load_class):
+    """Recreate every {'type': ..., 'config': ...} found in value (dicts, lists, tuples)."""
+    if isinstance(value, dict):
+        if 'type' in value and isinstance(value['type'], str) and set(value) <= {
+                'type', 'config', 'params', 'states', 'container'}:
+            cls = load_class(value['type'])
+            return cls.gen_class(value.get('config', {}))
+        return {k: _instantiate_nested(v, load_class) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_instantiate_nested(v, load_class) for v in value)
+    return value
+
+
+class NeonCompatError(Exception):
+    """An error the user can fix; the message says what is wrong and how to fix it."""
+
+
+warnings.filterwarnings('default', category=DeprecationWarning, module=__name__)

@@ -1,0 +1,1 @@
+"""Callbacks, as neon.callbacks."""

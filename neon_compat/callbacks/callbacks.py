@@ -1,0 +1,483 @@
+"""Callbacks (neon.callbacks.callbacks): hooks around the training loop.
+
+`Callbacks` holds a list of `Callback`s and a shared store `callback_data`
+(an h5py file: in memory, or `output_file` on disk) where they record the
+training cost, evaluation losses and metrics, as neon does.
+"""
+import logging
+import math
+import os
+import signal
+import time
+import weakref
+from collections import deque
+from timeit import default_timer
+
+import h5py
+import numpy as np
+
+from neon_compat import NervanaObject
+from neon_compat.transforms.cost import Metric
+from neon_compat.util.persist import save_obj
+
+logger = logging.getLogger(__name__)
+
+
+class Callbacks(NervanaObject):
+    """The callbacks of one `Model.fit` run.
+
+    Arguments:
+        model (Model): the model being trained.
+        train_set: deprecated, ignored.
+        output_file (str, optional): HDF5 file for the recorded history.
+        eval_freq (int, optional): evaluate the cost on eval_set every eval_freq epochs.
+        progress_bar (bool): show a progress bar per epoch, default True.
+        save_path (str, optional): checkpoint file.
+        serialize (int): checkpoint every `serialize` epochs (with save_path).
+        history (int): number of checkpoints to keep, default 1.
+        model_file (str, optional): model file to load before training (resume).
+        eval_set (NervanaDataIterator, optional): evaluation data.
+        metric (Metric, optional): metric computed on eval_set every eval_freq epochs.
+        log_token (str, optional): unused.
+        multicost (bool): unused here (no Multicost yet).
+    """
+
+    def __init__(self, model, train_set=None, output_file=None, eval_freq=None,
+                 progress_bar=True, save_path=None, serialize=0, history=1, model_file=None,
+                 eval_set=None, metric=None, log_token=None, multicost=False):
+        if train_set is not None:
+            logger.warning('Callbacks no longer takes train_set; it is ignored')
+        super(Callbacks, self).__init__(name=None)
+        self.callbacks = list()
+        self.epoch_marker = 0
+        self.epoch_minibatches = 0
+        self.output_file = output_file
+        if output_file is None:
+            self.callback_data = h5py.File(self.name, 'w', driver='core', backing_store=False)
+        else:
+            if os.path.isfile(output_file):
+                logger.warning('Overwriting output file %s', output_file)
+                os.remove(output_file)
+            self.callback_data = h5py.File(output_file, 'w')
+        self.model = weakref.ref(model)
+        self.model_file = model_file
+        self.add_callback(TrainCostCallback())
+        if progress_bar:
+            self.add_callback(ProgressBarCallback())
+        if eval_freq:
+            if not eval_set:
+                raise ValueError('eval_freq was given but no eval_set to evaluate on')
+            self.add_callback(LossCallback(eval_set, eval_freq), insert_pos=0)
+            if metric:
+                self.add_callback(MetricCallback(eval_set, metric, eval_freq))
+        self.save_path = save_path
+        if save_path:
+            self.add_callback(SerializeModelCallback(save_path, max(serialize, 1), history))
+        self.add_callback(TrainLoggerCallback())
+        self.add_callback(RunTimerCallback())
+
+    def __del__(self):
+        try:
+            self.callback_data.close()
+        except Exception:
+            pass
+
+    def add_callback(self, callback, insert_pos=None):
+        """Append a callback (or insert it at `insert_pos`)."""
+        if insert_pos is None:
+            self.callbacks.append(callback)
+        else:
+            self.callbacks.insert(insert_pos, callback)
+
+    def add_save_best_state_callback(self, path):
+        self.add_callback(SaveBestStateCallback(path))
+
+    def add_early_stop_callback(self, stop_func):
+        self.add_callback(EarlyStopCallback(stop_func))
+
+    def on_train_begin(self, epochs):
+        model = self.model()
+        config = self.callback_data.create_group('config')
+        config.attrs['total_minibatches'] = math.ceil(model.ndata / self.be.bsz) * epochs
+        config.attrs['total_epochs'] = epochs
+        time_markers = self.callback_data.create_group("time_markers")
+        time_markers.create_dataset("minibatch", (epochs,), dtype='f4')
+        if self.model_file:
+            model.load_params(self.model_file)
+        try:
+            signal.signal(signal.SIGINT, self.on_sigint_catch)
+        except ValueError:  # not in the main thread
+            pass
+        for c in self.callbacks:
+            c.on_train_begin(self.callback_data, model, epochs)
+
+    def on_train_end(self):
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        except ValueError:
+            pass
+        for c in self.callbacks:
+            c.on_train_end(self.callback_data, self.model())
+        self.callback_data.close()
+
+    def on_epoch_begin(self, epoch):
+        for c in self.callbacks:
+            if c.should_fire(self.callback_data, self.model(), epoch, c.epoch_freq):
+                c.on_epoch_begin(self.callback_data, self.model(), epoch)
+
+    def on_epoch_end(self, epoch):
+        for c in self.callbacks:
+            if c.should_fire(self.callback_data, self.model(), epoch, c.epoch_freq):
+                c.on_epoch_end(self.callback_data, self.model(), epoch)
+        self.epoch_marker += self.epoch_minibatches
+        markers = self.callback_data['time_markers/minibatch']
+        if epoch < markers.shape[0]:
+            markers[epoch] = self.epoch_marker
+        self.callback_data['time_markers'].attrs['epochs_complete'] = epoch + 1
+        self.callback_data['time_markers'].attrs['minibatches_complete'] = self.epoch_marker
+        self.callback_data.flush()
+
+    def on_minibatch_begin(self, epoch, minibatch):
+        for c in self.callbacks:
+            if c.should_fire(self.callback_data, self.model(), minibatch, c.minibatch_freq):
+                c.on_minibatch_begin(self.callback_data, self.model(), epoch, minibatch)
+
+    def on_minibatch_end(self, epoch, minibatch):
+        for c in self.callbacks:
+            if c.should_fire(self.callback_data, self.model(), minibatch, c.minibatch_freq):
+                c.on_minibatch_end(self.callback_data, self.model(), epoch, minibatch)
+        self.epoch_minibatches = minibatch + 1
+
+    def on_sigint_catch(self, signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if self.save_path is not None:
+            save_obj(self.model().serialize(keep_states=True), self.save_path)
+            raise KeyboardInterrupt('Checkpoint file saved to {0}'.format(self.save_path))
+        raise KeyboardInterrupt
+
+
+class Callback(NervanaObject):
+    """Base callback: override the on_* hooks you need.
+
+    Arguments:
+        epoch_freq (int or list): fire epoch hooks every N epochs (or at listed epochs).
+        minibatch_freq (int or list): likewise for minibatch hooks.
+    """
+
+    def __init__(self, epoch_freq=1, minibatch_freq=1):
+        self.epoch_freq = epoch_freq
+        self.minibatch_freq = minibatch_freq
+        self.costnm = None
+
+    def on_train_begin(self, callback_data, model, epochs):
+        pass
+
+    def on_train_end(self, callback_data, model):
+        pass
+
+    def on_epoch_begin(self, callback_data, model, epoch):
+        pass
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        pass
+
+    def on_minibatch_begin(self, callback_data, model, epoch, minibatch):
+        pass
+
+    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+        pass
+
+    def should_fire(self, callback_data, model, time, freq):
+        """True at index `time` when (time + 1) % freq == 0, or time in freq (a list)."""
+        if isinstance(freq, int) and not isinstance(freq, bool):
+            return (time + 1) % freq == 0
+        return isinstance(freq, list) and time in freq
+
+    def _get_cached_epoch_loss(self, callback_data, model, epoch, label):
+        if self.costnm is None:
+            self.costnm = "Loss"
+            if model.cost is not None and hasattr(model.cost, 'costfunc'):
+                self.costnm = model.cost.costfunc.__class__.__name__ + " " + self.costnm
+        cost_key, time_key = 'cost/' + label, 'time/' + label
+        if cost_key not in callback_data:
+            return None
+        eval_freq = callback_data[cost_key].attrs['epoch_freq']
+        if (epoch + 1) % eval_freq == 0:
+            return dict(cost=callback_data[cost_key][epoch // eval_freq],
+                        time=callback_data[time_key][epoch // eval_freq], costnm=self.costnm)
+        return None
+
+
+class SerializeModelCallback(Callback):
+    """Save the model (with optimizer states) every `epoch_freq` epochs.
+
+    Arguments:
+        save_path (str): checkpoint file.
+        epoch_freq (int): default 1.
+        history (int): with history > 1, files <root>_<epoch><ext> are kept
+            (the newest `history`) and `save_path` links to the latest.
+    """
+
+    def __init__(self, save_path, epoch_freq=1, history=1):
+        super(SerializeModelCallback, self).__init__(epoch_freq=epoch_freq)
+        self.save_path = save_path
+        self.history = history
+        self.checkpoint_files = deque()
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        if self.history > 1:
+            self.save_history(epoch, model)
+        else:
+            save_obj(model.serialize(keep_states=True), self.save_path)
+
+    def save_history(self, epoch, model):
+        if len(self.checkpoint_files) >= self.history:
+            old = self.checkpoint_files.popleft()
+            try:
+                os.remove(old)
+            except OSError:
+                logger.warning('could not delete old checkpoint file %s', old)
+        root, ext = os.path.splitext(self.save_path)
+        save_path = '%s_%d%s' % (root, epoch, ext)
+        self.checkpoint_files.append(save_path)
+        save_obj(model.serialize(keep_states=True), save_path)
+        try:
+            if os.path.islink(self.save_path) or os.path.exists(self.save_path):
+                os.remove(self.save_path)
+            os.symlink(os.path.split(save_path)[-1], self.save_path)
+        except OSError:
+            logger.warning('could not link %s -> %s', self.save_path, save_path)
+
+
+class RunTimerCallback(Callback):
+    """Records the start and end time of training."""
+
+    def __init__(self):
+        super(RunTimerCallback, self).__init__()
+
+    def on_train_begin(self, callback_data, model, epochs):
+        timing = callback_data.require_group("time/train")
+        timing.create_dataset("start_time", (1,), dtype='float64')
+        timing.create_dataset("end_time", (1,), dtype='float64')
+        timing['start_time'][0] = time.time()
+        timing['start_time'].attrs['units'] = 'seconds'
+
+    def on_train_end(self, callback_data, model):
+        callback_data['time/train/end_time'][0] = time.time()
+        callback_data['time/train/end_time'].attrs['units'] = 'seconds'
+
+
+class TrainCostCallback(Callback):
+    """Records the running mean of the last `wsz` minibatch costs.
+
+    Arguments:
+        wsz (int): window, default 10.
+    """
+
+    def __init__(self, wsz=10):
+        super(TrainCostCallback, self).__init__(epoch_freq=1)
+        self.wsz = wsz
+
+    def on_train_begin(self, callback_data, model, epochs):
+        points = max(int(callback_data['config'].attrs['total_minibatches']), 1)
+        callback_data.create_dataset("cost/train", (points,), dtype='f4')
+        self.wsz = min(points, self.wsz)
+        self.cost_history = deque([], maxlen=int(self.wsz))
+        callback_data['cost/train'].attrs['time_markers'] = 'minibatch'
+
+    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+        self.cost_history.append(float(np.asarray(model.cost.cost).reshape(-1)[0]))
+        mean_cost = sum(self.cost_history) / len(self.cost_history)
+        mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
+        index = int(mbstart) + minibatch
+        if index < callback_data['cost/train'].shape[0]:
+            callback_data['cost/train'][index] = mean_cost
+        self.running_cost = mean_cost
+
+
+class LossCallback(Callback):
+    """Mean cost on `eval_set` every `epoch_freq` epochs (padding columns excluded).
+
+    Arguments:
+        eval_set (NervanaDataIterator): evaluation data.
+        epoch_freq (int): default 1.
+    """
+
+    def __init__(self, eval_set, epoch_freq=1):
+        super(LossCallback, self).__init__(epoch_freq=epoch_freq)
+        self.eval_set = eval_set
+        self.loss = self.be.zeros((1, 1))
+
+    def on_train_begin(self, callback_data, model, epochs):
+        n = max(epochs // self.epoch_freq, 1)
+        callback_data.create_dataset("cost/loss", (n,), dtype='f4')
+        callback_data.create_dataset("time/loss", (n,), dtype='f4')
+        callback_data["cost/loss"].attrs['time_markers'] = 'epoch_freq'
+        callback_data["cost/loss"].attrs['epoch_freq'] = self.epoch_freq
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        start = default_timer()
+        nprocessed = 0
+        self.loss[:] = 0
+        self.eval_set.reset()
+        for x, t in self.eval_set:
+            x = model.fprop(x, inference=True)
+            bsz = min(self.eval_set.ndata - nprocessed, self.be.bsz)
+            model.cost.get_cost(x, t)
+            first = x[0] if isinstance(x, list) else x
+            nsteps = first.shape[1] // self.be.bsz
+            costbuf = model.cost.outputs[:, :bsz * nsteps]
+            nprocessed += bsz
+            self.loss[:] = self.loss + self.be.sum(costbuf, axis=1) / nsteps
+        mean_cost = float(self.loss.get()[0, 0] / max(nprocessed, 1))
+        slot = epoch // self.epoch_freq
+        if slot < callback_data["cost/loss"].shape[0]:
+            callback_data["time/loss"][slot] = default_timer() - start
+            callback_data["cost/loss"][slot] = mean_cost
+
+
+class MetricCallback(Callback):
+    """Evaluates `metric` on `eval_set` every `epoch_freq` epochs.
+
+    Arguments:
+        eval_set (NervanaDataIterator): evaluation data.
+        metric (Metric): an instance, e.g. Misclassification().
+        epoch_freq (int): default 1.
+    """
+
+    def __init__(self, eval_set, metric, epoch_freq=1):
+        super(MetricCallback, self).__init__(epoch_freq=epoch_freq)
+        if isinstance(metric, type) and issubclass(metric, Metric):
+            raise ValueError('metric {} is a class: pass an instance, e.g. {}()'.format(
+                metric.__name__, metric.__name__))
+        self.eval_set = eval_set
+        self.metric = metric
+        self.metric_cnt = len(self.metric.metric_names)
+        self.metric_desc = ", ".join(self.metric.metric_names)
+
+    def on_train_begin(self, callback_data, model, epochs):
+        if 'metrics' not in callback_data:
+            callback_data.create_group("metrics")
+        for met in self.metric.metric_names:
+            group_name = "metrics/%s" % met
+            callback_data.create_dataset(group_name, (max(epochs // self.epoch_freq, 1),),
+                                         dtype='f4')
+            callback_data[group_name].attrs['time_markers'] = 'epoch_freq'
+            callback_data[group_name].attrs['epoch_freq'] = self.epoch_freq
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        self.eval_set.reset()
+        stats = model.eval(self.eval_set, metric=self.metric)
+        logger.info('%s: %s', self.metric_desc, ", ".join(map(str, stats.flatten())))
+        slot = epoch // self.epoch_freq
+        for ind, met in enumerate(self.metric.metric_names):
+            if slot < callback_data["metrics/%s" % met].shape[0]:
+                callback_data["metrics/%s" % met][slot] = stats[ind]
+
+
+class ProgressBarCallback(Callback):
+    """A progress bar per epoch showing the running training cost (tqdm).
+
+    Arguments:
+        epoch_freq (int): default 1.
+        minibatch_freq (int): default 1.
+        update_thresh_s (float): minimum seconds between redraws, default 0.1.
+    """
+
+    def __init__(self, epoch_freq=1, minibatch_freq=1, update_thresh_s=0.1):
+        super(ProgressBarCallback, self).__init__(epoch_freq=epoch_freq,
+                                                  minibatch_freq=minibatch_freq)
+        self.update_thresh_s = update_thresh_s
+        self._bar = None
+        self._cost = 0.0
+
+    def on_epoch_begin(self, callback_data, model, epoch):
+        from tqdm import tqdm
+        self._bar = tqdm(total=model.nbatches, desc='Epoch {:<3}'.format(epoch),
+                         unit='batch', leave=True, mininterval=self.update_thresh_s,
+                         dynamic_ncols=True)
+
+    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+        if self._bar is None:
+            return
+        mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
+        costs = callback_data['cost/train']
+        self._cost = float(costs[min(int(mbstart) + minibatch, costs.shape[0] - 1)])
+        self._bar.set_postfix_str('{:.2f} cost'.format(self._cost), refresh=False)
+        self._bar.update(1)
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        if self._bar is None:
+            return
+        loss = self._get_cached_epoch_loss(callback_data, model, epoch, 'loss')
+        if loss:
+            self._bar.set_postfix_str('{:.2f} cost, {} {:.2f}, {:.2f}s'.format(
+                self._cost, loss['costnm'], float(loss['cost']), float(loss['time'])),
+                refresh=False)
+        self._bar.close()
+        self._bar = None
+
+    def on_train_end(self, callback_data, model):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class TrainLoggerCallback(Callback):
+    """Logs the training cost (INFO level) every `epoch_freq` epochs.
+
+    Arguments:
+        epoch_freq (int): default 1.
+        minibatch_freq (int): default None (no minibatch logging).
+    """
+
+    def __init__(self, epoch_freq=1, minibatch_freq=None):
+        super(TrainLoggerCallback, self).__init__(epoch_freq=epoch_freq,
+                                                  minibatch_freq=minibatch_freq)
+        self.epoch_freq = epoch_freq
+        self.minibatch_freq = minibatch_freq
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        logger.info('Epoch %d complete.  Train Cost %f.', epoch,
+                    float(np.asarray(model.total_cost).reshape(-1)[0]))
+
+
+class SaveBestStateCallback(Callback):
+    """Saves the model whenever the evaluation loss improves (needs eval_freq).
+
+    Arguments:
+        path (str): file for the best model.
+    """
+
+    def __init__(self, path):
+        super(SaveBestStateCallback, self).__init__(epoch_freq=1)
+        self.best_path = path
+        self.best_cost = None
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        loss = self._get_cached_epoch_loss(callback_data, model, epoch, 'loss')
+        if loss:
+            if self.best_cost is None or loss['cost'] < self.best_cost:
+                save_obj(model.serialize(keep_states=True), self.best_path)
+                self.best_cost = loss['cost']
+
+
+class EarlyStopCallback(Callback):
+    """Stops training when stop_func(state, val_loss) -> (state, True).
+
+    Arguments:
+        stop_func (callable): the stopping rule.
+    """
+
+    def __init__(self, stop_func):
+        super(EarlyStopCallback, self).__init__(epoch_freq=1)
+        self.stop_func = stop_func
+        self.stop_state = None
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        loss = self._get_cached_epoch_loss(callback_data, model, epoch, 'loss')
+        if loss:
+            self.stop_state, finished = self.stop_func(self.stop_state, loss['cost'])
+            if finished:
+                model.finished = True
+                logger.warning('Early stopping function triggered: mean_cost %f.', loss['cost'])

@@ -1,0 +1,119 @@
+"""In-memory data iterators (neon.data.dataiterator)."""
+import numpy as np
+
+from neon_compat import NervanaObject
+
+
+class NervanaDataIterator(NervanaObject):
+    """Base of data iterators: iteration yields (inputs, targets) device tensors.
+
+    Attributes expected by Model: `ndata`, `nbatches`, `shape`, `reset()`.
+    """
+
+    def __init__(self, name=None):
+        super(NervanaDataIterator, self).__init__(name)
+
+    @property
+    def nbatches(self):
+        raise NotImplementedError()
+
+    def reset(self):
+        raise NotImplementedError()
+
+    def __iter__(self):
+        raise NotImplementedError()
+
+
+class ArrayIterator(NervanaDataIterator):
+    """Minibatches from in-memory arrays, without shuffling.
+
+    Arguments:
+        X (ndarray or list of ndarray): inputs, (N, F) each.
+        y (ndarray, optional): labels (N,) or (N, 1) class indices, or (N, M) targets
+            with make_onehot=False. Without y the targets are the inputs.
+        nclass (int, optional): number of classes (needed with make_onehot).
+        lshape (tuple, optional): layer shape of one example, e.g. (C, H, W).
+        make_onehot (bool): one-hot encode y, default True.
+        name (str, optional)
+
+    Batches are (F, bsz) buffers. The last partial batch wraps around to the
+    start of the data, and the next epoch starts after the wrapped examples
+    (neon's rule) until `reset()`.
+    """
+
+    def __init__(self, X, y=None, nclass=None, lshape=None, make_onehot=True, name=None):
+        super(ArrayIterator, self).__init__(name=name)
+        X = X if isinstance(X, list) else [X]
+        X = [np.asarray(x) for x in X]
+        X = [x.reshape(len(x), -1) if x.ndim != 2 else x for x in X]
+        self.ndata = len(X[0])
+        if self.be is None or not self.be.bsz:
+            raise ValueError('ArrayIterator needs a backend with a batch size: call '
+                             'gen_backend(batch_size=N) first')
+        if self.ndata < self.be.bsz:
+            raise ValueError('ArrayIterator: {} examples are fewer than the batch size {}'.format(
+                self.ndata, self.be.bsz))
+        self.start = 0
+        self.nclass = nclass
+        self.ybuf = None
+        if make_onehot and nclass is None and y is not None:
+            raise AttributeError('Must provide number of classes when creating onehot labels')
+        if y is not None:
+            y = np.asarray(y)
+            if any(y.shape[0] != x.shape[0] for x in X):
+                raise ValueError('inputs and labels must have the same number of examples')
+            if make_onehot:
+                if y.max() > nclass - 1 or y.min() < 0:
+                    raise ValueError('labels must range from 0 to {} (nclass-1)'.format(nclass - 1))
+                if not (np.floor(y) == y).all():
+                    raise ValueError('labels must be integers')
+        if lshape is not None:
+            if any(x.shape[1] != np.prod(lshape) for x in X):
+                raise ValueError('product of lshape {} does not match the input feature size '
+                                 '{}'.format(lshape, X[0].shape[1]))
+        self.shape = [x.shape[1] if lshape is None else tuple(lshape) for x in X]
+        if len(self.shape) == 1:
+            self.shape = self.shape[0]
+            self.lshape = lshape
+
+        def transpose_gen(z):
+            return (self.be.array(z), self.be.iobuf(z.shape[1]),
+                    lambda src, dst: self.be.copy_transpose(src, dst))
+
+        def onehot_gen(z):
+            return (self.be.array(z.reshape((-1, 1)), dtype=np.int32), self.be.iobuf(nclass),
+                    lambda src, dst: self.be.onehot(src, axis=0, out=dst))
+
+        self.Xdev, self.Xbuf, unpack = list(zip(*[transpose_gen(x) for x in X]))
+        self.dbuf, self.hbuf, self.unpack_func = list(self.Xdev), list(self.Xbuf), list(unpack)
+        if y is not None:
+            if y.ndim == 1 and not make_onehot:
+                y = y.reshape(-1, 1)
+            self.ydev, self.ybuf, yfunc = onehot_gen(y) if make_onehot else transpose_gen(y)
+            self.dbuf.append(self.ydev)
+            self.hbuf.append(self.ybuf)
+            self.unpack_func.append(yfunc)
+
+    @property
+    def nbatches(self):
+        return -((self.start - self.ndata) // self.be.bsz)
+
+    def reset(self):
+        self.start = 0
+
+    def __iter__(self):
+        bsz_full = self.be.bsz
+        for i1 in range(self.start, self.ndata, bsz_full):
+            bsz = min(bsz_full, self.ndata - i1)
+            islice1, oslice1 = slice(0, bsz), slice(i1, i1 + bsz)
+            islice2, oslice2 = None, None
+            if bsz_full > bsz:
+                islice2, oslice2 = slice(bsz, None), slice(0, bsz_full - bsz)
+                self.start = bsz_full - bsz
+            for buf, dev, unpack_func in zip(self.hbuf, self.dbuf, self.unpack_func):
+                unpack_func(dev[oslice1], buf[:, islice1])
+                if oslice2:
+                    unpack_func(dev[oslice2], buf[:, islice2])
+            inputs = self.Xbuf[0] if len(self.Xbuf) == 1 else list(self.Xbuf)
+            targets = self.ybuf if self.ybuf is not None else inputs
+            yield (inputs, targets)

@@ -1,0 +1,245 @@
+"""Model (neon.models.model): training loop, evaluation, outputs and model files."""
+import logging
+
+import numpy as np
+
+from neon_compat import NervanaObject, __neon_version__
+from neon_compat.layers.container import Sequential
+from neon_compat.layers.layer import Activation
+from neon_compat.transforms.activation import Logistic
+from neon_compat.transforms.cost import CrossEntropyBinary
+from neon_compat.util.persist import load_obj, save_obj, load_class, ModelFileError
+
+logger = logging.getLogger(__name__)
+
+
+class Model(NervanaObject):
+    """A network: layers, cost and optimizer, with neon's training loop.
+
+    Arguments:
+        layers (list, container, dict or str): a list of layers (wrapped in a
+            Sequential), a container, a model description dict, or the path of a
+            model file (the network is rebuilt from it).
+        dataset: deprecated, ignored.
+        weights_only (bool): when loading from a file/dict, skip optimizer states.
+        name (str): default "model".
+        optimizer (Optimizer, optional)
+    """
+
+    def __init__(self, layers, dataset=None, weights_only=False, name="model", optimizer=None):
+        super(Model, self).__init__(name)
+        self.optimizer = optimizer
+        self.epoch_index = 0
+        self.finished = False
+        self.initialized = False
+        self.cost = None
+        self.nbatches = 0
+        self.ndata = 0
+        self.total_cost = np.zeros((1, 1), dtype=np.float32)
+        if dataset is not None:
+            logger.warning('dataset is a deprecated argument and will be ignored')
+        if isinstance(layers, dict):
+            self.deserialize(layers, load_states=not weights_only)
+        elif isinstance(layers, (str, bytes)):
+            self.load_params(layers, load_states=not weights_only)
+        elif isinstance(layers, list):
+            self.layers = Sequential(layers)
+        else:
+            self.layers = layers
+        self.layers.propagate_parallelism("Data")
+
+    @property
+    def layers_to_optimize(self):
+        return self.layers.layers_to_optimize
+
+    def set_shortcut(self):
+        """Use Logistic's shortcut derivative when the cost is CrossEntropyBinary."""
+        last = self.layers.layers[-1]
+        if self.cost is not None and type(self.cost.costfunc) is CrossEntropyBinary and \
+                type(last) is Activation and type(last.transform) is Logistic:
+            last.transform.set_shortcut(True)
+
+    def initialize(self, dataset, cost=None):
+        """Configure and allocate the network once; attach the cost if given."""
+        if self.initialized:
+            if cost is not None and self.cost is not cost:
+                cost.initialize(self.layers)
+                self.cost = cost
+            return
+        self.layers.configure(dataset)
+        if cost is not None:
+            cost.initialize(self.layers)
+            self.cost = cost
+        self.layers.allocate()
+        self.layers.allocate_deltas()
+        self.initialized = True
+
+    def __str__(self):
+        return "Network Layers:\n" + self.layers.nested_str()
+
+    def fit(self, dataset, cost, optimizer, num_epochs, callbacks):
+        """Train for epochs epoch_index .. num_epochs - 1.
+
+        Arguments:
+            dataset (NervanaDataIterator): training data.
+            cost (GeneralizedCost): the cost.
+            optimizer (Optimizer): the optimizer.
+            num_epochs (int): the epoch count to reach.
+            callbacks (Callbacks): hooks run around epochs and minibatches.
+        """
+        self.nbatches = dataset.nbatches
+        self.ndata = dataset.ndata
+        self.total_cost = np.zeros((1, 1), dtype=np.float32)
+        self.optimizer = optimizer
+        self.initialize(dataset, cost)
+        callbacks.on_train_begin(num_epochs)
+        while self.epoch_index < num_epochs and not self.finished:
+            self.nbatches = dataset.nbatches
+            callbacks.on_epoch_begin(self.epoch_index)
+            self._epoch_fit(dataset, callbacks)
+            callbacks.on_epoch_end(self.epoch_index)
+            self.epoch_index += 1
+        callbacks.on_train_end()
+
+    def _epoch_fit(self, dataset, callbacks):
+        epoch = self.epoch_index
+        self.total_cost[:] = 0
+        nbatches = 0
+        for mb_idx, (x, t) in enumerate(dataset):
+            callbacks.on_minibatch_begin(epoch, mb_idx)
+            x = self.fprop(x)
+            self.total_cost[:] = self.total_cost + self.cost.get_cost(x, t)
+            delta = self.cost.get_errors(x, t)
+            self.bprop(delta)
+            self.optimizer.optimize(self.layers_to_optimize, epoch=epoch)
+            callbacks.on_minibatch_end(epoch, mb_idx)
+            nbatches += 1
+        self.total_cost[:] = self.total_cost / max(nbatches, 1)
+
+    def fprop(self, x, inference=False):
+        return self.layers.fprop(x, inference)
+
+    def bprop(self, delta):
+        return self.layers.bprop(delta)
+
+    def eval(self, dataset, metric):
+        """Metric values over the whole dataset, padding columns excluded.
+
+        Returns:
+            ndarray: one value per name in metric.metric_names.
+        """
+        self.initialize(dataset)
+        running_error = np.zeros((len(metric.metric_names)), dtype=np.float32)
+        nprocessed = 0
+        dataset.reset()
+        ndata = dataset.ndata * getattr(dataset, 'seq_length', 1)
+        for x, t in dataset:
+            x = self.fprop(x, inference=True)
+            first = x[0] if isinstance(x, list) else x
+            nsteps = first.shape[1] // self.be.bsz
+            bsz = min(ndata - nprocessed, self.be.bsz)
+            running_error += metric(x, t, calcrange=slice(0, nsteps * bsz)) * nsteps * bsz
+            nprocessed += bsz * nsteps
+        running_error /= nprocessed
+        return running_error
+
+    def get_outputs(self, dataset):
+        """Network outputs for every example, (ndata, F) (or (ndata, T, F) for sequences)."""
+        self.initialize(dataset)
+        dataset.reset()
+        n = dataset.nbatches
+        if isinstance(self.layers.layers[-1].outputs, list):
+            raise ValueError('get_outputs needs a network with a single output')
+        ypred = None
+        for idx, (x, _) in enumerate(dataset):
+            x = self.fprop(x, inference=True)
+            if ypred is None:
+                dim0, dim1 = x.shape
+                ypred = np.empty((n * dim1, dim0), dtype=x.dtype)
+                nsteps = dim1 // self.be.bsz
+            ypred[idx * dim1:(idx + 1) * dim1] = x.get().T
+        if nsteps != 1:
+            b, s = self.be.bsz, nsteps
+            ypred = ypred.reshape((n, s, b, -1)).transpose(0, 2, 1, 3).copy().reshape(
+                n * b, s, -1)
+        return ypred[:dataset.ndata]
+
+    def get_description(self, get_weights=False, keep_states=False):
+        """neon's model dictionary: version, backend, cost, optimizer and layers."""
+        pdict = dict()
+        pdict['neon_version'] = __neon_version__
+        compat_mode = self.be.compat_mode if self.be.compat_mode is not None else 'neon'
+        pdict['backend'] = {'type': self.be.__class__.__name__, 'compat_mode': compat_mode,
+                            'rng_seed': self.be.rng_seed,
+                            'rng_state': self.be.rng_get_state()}
+        if self.cost:
+            pdict['cost'] = self.cost.get_description()
+        if self.optimizer:
+            pdict['optimizer'] = self.optimizer.get_description()
+        pdict['model'] = self.layers.get_description(get_weights=get_weights,
+                                                     keep_states=keep_states)
+        return pdict
+
+    def save_params(self, param_path, keep_states=True):
+        """Write the model file (atomically)."""
+        self.serialize(keep_states=keep_states, fn=param_path)
+
+    def load_params(self, param_path, load_states=True):
+        """Load weights (and states) from a model file; rebuilds layers if there are none."""
+        self.deserialize(load_obj(param_path), load_states=load_states)
+        logger.info('Model weights loaded from %s', param_path)
+
+    def load_weights(self, weight_path):
+        """Deprecated alias of load_params."""
+        logger.warning('load_weights is deprecated: use load_params')
+        self.load_params(weight_path)
+
+    def deserialize(self, model_dict, data=None, load_states=True):
+        """Load a model dictionary (neon 2.x or the older layer_params_states layout)."""
+        if not isinstance(model_dict, dict):
+            raise ModelFileError('a model description must be a dict, not {}'.format(
+                type(model_dict).__name__))
+        if data is not None:
+            logger.warning('data is a deprecated argument and will be ignored')
+        if 'epoch_index' in model_dict:
+            self.epoch_index = model_dict['epoch_index']
+        if 'model' not in model_dict:
+            if 'layer_params_states' not in model_dict or not hasattr(self, 'layers'):
+                raise ModelFileError('the model file has neither a network description nor '
+                                     'weights this model can use')
+            logger.warning('reading the old (neon 1.x) model file layout')
+            for layer, ps in zip(self.layers_to_optimize, model_dict['layer_params_states']):
+                layer.set_params(ps)
+                if 'states' in ps and load_states:
+                    layer.set_states(ps)
+            return
+        backend = model_dict.get('backend', {})
+        if 'compat_mode' in backend:
+            self.be.compat_mode = None if backend['compat_mode'] == 'neon' \
+                else backend['compat_mode']
+        if not hasattr(self, 'layers'):
+            main_container = load_class(model_dict['model']['type'])
+            self.layers = main_container.gen_class(model_dict['model']['config'])
+        self.layers.load_weights(model_dict['model'], load_states)
+        if load_states and 'rng_state' in backend:
+            try:
+                self.be.rng_set_state(backend['rng_state'])
+            except (ValueError, TypeError) as err:
+                logger.warning("Problems restoring existing RNG state: %s", err)
+
+    def serialize(self, fn=None, keep_states=True):
+        """The model dictionary (with weights); written to `fn` if given."""
+        pdict = self.get_description(get_weights=True, keep_states=keep_states)
+        pdict['epoch_index'] = self.epoch_index + 1
+        if self.initialized:
+            pdict['train_input_shape'] = self.layers.in_shape
+        if fn is not None:
+            save_obj(pdict, fn)
+            return
+        return pdict
+
+    def set_batch_size(self, N):
+        return self.layers.set_batch_size(N)
+
+    def set_seq_len(self, S):
+        return self.layers.set_seq_len(S)

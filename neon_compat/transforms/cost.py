@@ -1,0 +1,262 @@
+"""Costs and metrics (neon.transforms.cost).
+
+A cost's `__call__(y, t)` is an op-tree of per-column costs, shape (1, cols);
+`bprop(y, t)` is the delta handed back to the network. CrossEntropyBinary and
+CrossEntropyMulti return (y − t), the derivative with respect to the
+pre-activation of a Logistic(shortcut=True) / Softmax output, as neon does.
+Metrics return host NumPy values over the columns in `calcrange`.
+"""
+import numpy as np
+
+from neon_compat import NervanaObject
+
+
+class Cost(NervanaObject):
+    """Base cost: `func(y, t)` and `funcgrad(y, t)` op-tree builders."""
+
+    def __call__(self, y, t):
+        return self.func(y, t)
+
+    def bprop(self, y, t):
+        return self.funcgrad(y, t)
+
+
+def _check_shapes(cost, y, t):
+    if tuple(y.shape) != tuple(t.shape):
+        raise ValueError('{} needs network outputs and targets of the same shape: outputs '
+                         'are {}, targets are {}'.format(type(cost).__name__, y.shape, t.shape))
+
+
+class CrossEntropyBinary(Cost):
+    """Σ_rows −t·log(y) − (1 − t)·log(1 − y); bprop scale·(y − t).
+
+    Arguments:
+        scale (float): default 1.
+    """
+
+    def __init__(self, scale=1):
+        self.scale = scale
+
+    def __call__(self, y, t):
+        _check_shapes(self, y, t)
+        be = self.be
+        return be.sum(be.safelog(1 - y) * (t - 1) - be.safelog(y) * t, axis=0)
+
+    def bprop(self, y, t):
+        return self.scale * (y - t)
+
+
+class CrossEntropyMulti(Cost):
+    """Σ_rows −t·log(y) (in bits with usebits); bprop scale·(y − t).
+
+    Arguments:
+        scale (float): default 1.
+        usebits (bool): default False.
+    """
+
+    def __init__(self, scale=1, usebits=False):
+        super(CrossEntropyMulti, self).__init__()
+        self.usebits = usebits
+        self.scale = scale
+        self.logscale = float(1. / np.log(2.0) if usebits else 1.)
+
+    def __call__(self, y, t):
+        _check_shapes(self, y, t)
+        return self.be.sum(-t * self.logscale * self.be.safelog(y), axis=0)
+
+    def bprop(self, y, t):
+        return self.logscale * self.scale * (y - t)
+
+
+class SumSquared(Cost):
+    """Σ_rows (y − t)² / 2; bprop y − t."""
+
+    def __init__(self):
+        self.func = lambda y, t: self.be.sum(self.be.square(y - t), axis=0) / 2.
+        self.funcgrad = lambda y, t: (y - t)
+
+
+class MeanSquared(Cost):
+    """mean_rows (y − t)² / 2; bprop (y − t) / rows."""
+
+    def __init__(self):
+        self.func = lambda y, t: self.be.mean(self.be.square(y - t), axis=0) / 2.
+        self.funcgrad = lambda y, t: (y - t) / y.shape[0]
+
+
+class SmoothL1Loss(Cost):
+    """Σ_rows smoothL1(y − t): 0.5·σ²·x² where |x| < 1/σ², else |x| − 0.5/σ².
+
+    Arguments:
+        sigma (float): default 1.
+    """
+
+    def __init__(self, sigma=1.0):
+        self.sigma = sigma
+        self._sigma2 = float(sigma) ** 2
+        self.func = lambda y, t: self.be.sum(self.smoothL1(y - t), axis=0)
+        self.funcgrad = lambda y, t: self.smoothL1grad(y - t)
+
+    def smoothL1(self, x):
+        be, s2 = self.be, self._sigma2
+        return (0.5 * be.square(x) * s2 * (be.absolute(x) < 1 / s2) +
+                (be.absolute(x) - 0.5 / s2) * (be.absolute(x) >= 1 / s2))
+
+    def smoothL1grad(self, x):
+        be, s2 = self.be, self._sigma2
+        return x * s2 * (be.absolute(x) < 1 / s2) + be.sgn(x) * (be.absolute(x) >= 1 / s2)
+
+
+class SquareHingeLoss(Cost):
+    """mean_rows max(margin − t'·y, 0)², t' = 2t − 1.
+
+    Arguments:
+        margin (float): default 1.
+    """
+
+    def __init__(self, margin=1):
+        self.margin = margin
+        self.func = self.squarehinge
+        self.funcgrad = self.squarehingegrad
+
+    def squarehinge(self, y, t):
+        t = 2 * t - 1
+        return self.be.mean(self.be.square(self.be.maximum(self.margin - t * y, 0)), axis=0)
+
+    def squarehingegrad(self, y, t):
+        t = 2 * t - 1
+        return -2 * t * self.be.maximum(self.margin - t * y, 0) / float(y.shape[0])
+
+
+class Metric(Cost):
+    """Base metric: `__call__(y, t, calcrange)` returns a host value; `metric_names`."""
+
+    def __call__(self, y, t, calcrange=slice(0, None)):
+        raise NotImplementedError()
+
+
+class MultiMetric(Metric):
+    """Applies `metric` to output `index` of a multi-output network.
+
+    Arguments:
+        metric (Metric): the metric.
+        index (int): which output.
+    """
+
+    def __init__(self, metric, index):
+        self.metric = metric
+        self.index = index
+
+    def __call__(self, y, t, *args, **kwargs):
+        return self.metric(y[self.index], t[self.index], *args, **kwargs)
+
+    def __getattr__(self, key):
+        if key in ('metric', 'index'):
+            raise AttributeError(key)
+        return getattr(self.metric, key)
+
+
+class LogLoss(Metric):
+    """Mean −log(Σ y·t) over the columns."""
+
+    def __init__(self):
+        self.correctProbs = self.be.iobuf(1)
+        self.metric_names = ['LogLoss']
+
+    def __call__(self, y, t, calcrange=slice(0, None)):
+        self.correctProbs[:] = self.be.sum(y * t, axis=0)
+        self.correctProbs[:] = -self.be.safelog(self.correctProbs)
+        return np.array(self.correctProbs.get()[:, calcrange].mean())
+
+
+class TopKMisclassification(Metric):
+    """LogLoss, top-1 and top-k misclassification (ties shared as neon does).
+
+    Arguments:
+        k (int): number of guesses.
+    """
+
+    def __init__(self, k):
+        self.correctProbs = self.be.iobuf(1)
+        self.top1 = self.be.iobuf(1)
+        self.topk = self.be.iobuf(1)
+        self.k = k
+        self.metric_names = ['LogLoss', 'Top1Misclass', 'Top' + str(k) + 'Misclass']
+
+    def __call__(self, y, t, calcrange=slice(0, None)):
+        be = self.be
+        self.correctProbs[:] = be.sum(y * t, axis=0)
+        n_slots = self.k - be.sum(y > self.correctProbs, axis=0)
+        n_eq = be.sum(y == self.correctProbs, axis=0)
+        self.topk[:] = 1. - (n_slots > 0) * ((n_eq <= n_slots) * (1 - n_slots / n_eq) +
+                                              n_slots / n_eq)
+        self.top1[:] = 1. - (be.max(y, axis=0) == self.correctProbs) / n_eq
+        self.correctProbs[:] = -be.safelog(self.correctProbs)
+        return np.array((self.correctProbs.get()[:, calcrange].mean(),
+                         self.top1.get()[:, calcrange].mean(),
+                         self.topk.get()[:, calcrange].mean()))
+
+
+class Misclassification(Metric):
+    """Fraction of columns whose argmax differs from the target's.
+
+    Arguments:
+        steps (int): time steps per sample, default 1.
+    """
+
+    def __init__(self, steps=1):
+        self.preds = self.be.iobuf((1, steps), persist_values=False)
+        self.hyps = self.be.iobuf((1, steps), persist_values=False)
+        self.outputs = self.preds
+        self.metric_names = ['Top1Misclass']
+
+    def __call__(self, y, t, calcrange=slice(0, None)):
+        self.preds[:] = self.be.argmax(y, axis=0)
+        self.hyps[:] = self.be.argmax(t, axis=0)
+        self.outputs[:] = self.be.not_equal(self.preds, self.hyps)
+        return self.outputs.get()[:, calcrange].mean()
+
+
+class Accuracy(Metric):
+    """Fraction of columns whose argmax equals the target's."""
+
+    def __init__(self):
+        self.preds = self.be.iobuf(1)
+        self.hyps = self.be.iobuf(1)
+        self.outputs = self.preds
+        self.metric_names = ['Accuracy']
+
+    def __call__(self, y, t, calcrange=slice(0, None)):
+        self.preds[:] = self.be.argmax(y, axis=0)
+        self.hyps[:] = self.be.argmax(t, axis=0)
+        self.outputs[:] = self.be.equal(self.preds, self.hyps)
+        return self.outputs.get()[:, calcrange].mean()
+
+
+class PrecisionRecall(Metric):
+    """Class-averaged precision and recall over all columns.
+
+    Arguments:
+        num_classes (int): number of classes.
+        binarize (bool): one-hot the argmax of y first (in place), default False.
+        epsilon (float): default 1e-6.
+    """
+
+    def __init__(self, num_classes, binarize=False, epsilon=1e-6):
+        self.outputs = self.be.empty((num_classes, 2))
+        self.token_stats = self.be.empty((num_classes, 3))
+        self.metric_names = ['Precision', 'Recall']
+        self.bin_buf = self.be.iobuf(1) if binarize else None
+        self.eps = epsilon
+
+    def __call__(self, y, t, calcrange=slice(0, None)):
+        be = self.be
+        if self.bin_buf is not None:
+            self.bin_buf[:] = be.argmax(y, axis=0)
+            be.onehot(self.bin_buf, axis=0, out=y)
+        self.token_stats[:, 0] = be.sum(y * t, axis=1)
+        self.token_stats[:, 1] = be.sum(y, axis=1)
+        self.token_stats[:, 2] = be.sum(t, axis=1)
+        self.outputs[:, 0] = self.token_stats[:, 0] / (self.token_stats[:, 1] + self.eps)
+        self.outputs[:, 1] = self.token_stats[:, 0] / (self.token_stats[:, 2] + self.eps)
+        return self.outputs.get().mean(axis=0)

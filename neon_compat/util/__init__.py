@@ -1,0 +1,1 @@
+"""Utilities: persistence, gradient checking, argument parsing (neon.util)."""

@@ -1,0 +1,172 @@
+"""Model files (neon.util.persist): save_obj, load_obj, load_class.
+
+neon's format is a pickled dictionary of plain containers and NumPy arrays.
+Loading here never runs code from the file: only arrays, NumPy scalars and
+dtypes, and plain containers are admitted (Python-2 pickles included).
+Writing is atomic: a temporary file in the same folder, then a rename.
+"""
+import gzip
+import importlib
+import io
+import logging
+import os
+import pickle
+import tempfile
+
+from neon_compat import NervanaObject, NeonCompatError
+
+logger = logging.getLogger(__name__)
+
+
+class ModelFileError(NeonCompatError, ValueError):
+    """A model file that cannot be read: missing, corrupt, or holding code."""
+
+
+# (module, name) pairs a neon model file may legitimately reference
+_SAFE_GLOBALS = {
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer'),
+    ('numpy', 'ndarray'), ('numpy', 'dtype'),
+    ('collections', 'OrderedDict'),
+    ('_codecs', 'encode'),  # how protocol 2 stores bytes (array data) on Python 3
+    ('builtins', 'set'), ('builtins', 'frozenset'), ('builtins', 'complex'),
+    ('builtins', 'slice'), ('builtins', 'range'),
+    ('__builtin__', 'set'), ('__builtin__', 'frozenset'), ('__builtin__', 'complex'),
+    ('__builtin__', 'slice'),
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _SAFE_GLOBALS:
+            return super(_RestrictedUnpickler, self).find_class(module, name)
+        # Python 2's copy_reg rebuilds ndarrays through _reconstructor(cls, base, state)
+        if (module, name) in (('copy_reg', '_reconstructor'), ('copyreg', '_reconstructor')):
+            return _safe_reconstructor
+        raise pickle.UnpicklingError(
+            "refusing to load '{}.{}': a neon model file holds only arrays and plain "
+            "containers, and loading never runs code from a file".format(module, name))
+
+
+def _safe_reconstructor(cls, base, state):
+    import numpy as np
+    if cls is not np.ndarray and not (isinstance(cls, type) and issubclass(cls, np.ndarray)):
+        raise pickle.UnpicklingError('refusing to rebuild a {!r} from a model file'.format(cls))
+    import copyreg
+    return copyreg._reconstructor(cls, base, state)
+
+
+def _expand(path):
+    return os.path.expandvars(os.path.expanduser(path))
+
+
+def ensure_dirs_exist(path):
+    """Create the folder of `path` if needed; return path."""
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+    return path
+
+
+def atomic_write(path, write_bytes):
+    """Call write_bytes(fileobj) on a temporary file, then rename it onto `path`."""
+    path = ensure_dirs_exist(_expand(path))
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp',
+                               dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write_bytes(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def save_obj(obj, save_path):
+    """Pickle `obj` (protocol 2, as neon) to `save_path` atomically; no-op for an empty path.
+
+    Arguments:
+        obj: plain containers and NumPy arrays (a model description).
+        save_path (str): file name ('~' and $VARS expanded; '.gz' compresses).
+    """
+    if save_path is None or len(save_path) == 0:
+        return
+    save_path = _expand(save_path)
+    if save_path.endswith('.gz'):
+        def write(f):
+            with gzip.GzipFile(fileobj=f, mode='wb') as gz:
+                pickle.dump(obj, gz, protocol=2)
+    else:
+        def write(f):
+            pickle.dump(obj, f, protocol=2)
+    atomic_write(save_path, write)
+
+
+def load_obj(load_path):
+    """Read a neon pickle (path or open binary file), refusing anything but data.
+
+    Arguments:
+        load_path (str or file): the file; '.gz' files are decompressed.
+
+    Raises:
+        ModelFileError: missing, truncated or corrupt file, or one holding code.
+    """
+    if isinstance(load_path, (str, bytes, os.PathLike)):
+        path = _expand(os.fsdecode(load_path))
+        if not os.path.isfile(path):
+            raise ModelFileError("model file '{}' does not exist".format(path))
+        with open(path, 'rb') as f:
+            data = f.read()
+        name = path
+    else:
+        data = load_path.read()
+        name = getattr(load_path, 'name', '<file>')
+    if data[:2] == b'\x1f\x8b':
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as err:
+            raise ModelFileError("model file '{}' is a damaged gzip file ({})".format(
+                name, err)) from None
+    try:
+        return _RestrictedUnpickler(io.BytesIO(data), encoding='latin1').load()
+    except pickle.UnpicklingError as err:
+        raise ModelFileError("cannot load model file '{}': {}".format(name, err)) from None
+    except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
+        raise ModelFileError("model file '{}' is truncated or corrupt ({}: {})".format(
+            name, type(err).__name__, err)) from None
+
+
+def load_class(ctype):
+    """The class named by a model file's 'type' string, e.g. 'neon.layers.layer.Linear'.
+
+    Only NervanaObject subclasses are returned; a bare class name is searched for
+    in the neon modules.
+    """
+    if '.' not in ctype:
+        return _find_in_neon(ctype)
+    module_name, class_name = ctype.rsplit('.', 1)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ModelFileError("cannot find '{}' named by the model file: {}".format(
+            ctype, err)) from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, NervanaObject)):
+        raise ModelFileError("'{}' named by the model file is not a neon class".format(ctype))
+    return cls
+
+
+def _find_in_neon(class_name):
+    for module_name in ('neon_compat.layers', 'neon_compat.transforms',
+                        'neon_compat.initializers', 'neon_compat.optimizers',
+                        'neon_compat.models', 'neon_compat.data', 'neon_compat.callbacks'):
+        module = importlib.import_module(module_name)
+        cls = getattr(module, class_name, None)
+        if isinstance(cls, type) and issubclass(cls, NervanaObject):
+            return cls
+    raise ModelFileError("no neon class named '{}'".format(class_name))

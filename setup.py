@@ -1,0 +1,30 @@
+"""neon-compat: neon 2.6's API on NumPy (cpu) and CuPy (gpu).
+
+Installs two packages: `neon_compat`, and `neon`, an alias that makes
+`import neon.X` return the module `neon_compat.X`.
+"""
+from setuptools import setup, find_packages
+
+setup(
+    name='neon-compat',
+    version='2.6.0',
+    description="Intel Nervana neon 2.6's public API on NumPy and CuPy",
+    long_description=open('README.md').read() if __import__('os').path.exists('README.md')
+    else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(include=['neon_compat', 'neon_compat.*', 'neon']),
+    python_requires='>=3.9',
+    install_requires=[
+        'numpy>=1.24',
+        'h5py>=3.0',
+        'scipy>=1.9',
+        'tqdm>=4.0',
+        'configargparse>=1.5',
+        'Pillow>=9.0',
+    ],
+    extras_require={
+        'gpu': ['cupy-cuda12x>=13'],
+        'test': ['pytest>=7'],
+        'bench': ['torch==2.13.0'],
+    },
+)
