@@ -9,7 +9,7 @@ from neon_compat.layers.layer import Layer, BranchNode, Dropout, DataTransform
 
 def flatten(item):
     """Yield the leaves of nested iterables (compound layers expand; layers don't)."""
-    if hasattr(item, '__iter__'):
+    if hasattr(item, '__iter__') and not isinstance(item, (str, bytes)):
         for i in iter(item):
             for j in flatten(i):
                 yield j
@@ -255,15 +255,24 @@ class Sequential(LayerContainer):
                 layer.allocate()
 
     def allocate_deltas(self, global_deltas=None):
+        """Size and hand out the shared delta buffers.
+
+        At the top (no global_deltas) the buffers are created and wired here. A
+        nested Sequential registers its layers' sizes with its parent's buffers
+        and is wired when the parent calls set_deltas (neon wired it before the
+        buffers existed, giving nested layers private buffers).
+        """
         if global_deltas is None:
             self.global_deltas = DeltasTree()
             st_ind = 0 if getattr(self.layers[0], 'nest_deltas', False) else 1
             for layer in self.layers[st_ind:]:
                 layer.allocate_deltas(self.global_deltas)
             self.global_deltas.allocate_buffers()
+            self.set_deltas(self.global_deltas)
         else:
             self.global_deltas = global_deltas
-        self.set_deltas(self.global_deltas)
+            for layer in self.layers:
+                layer.allocate_deltas(global_deltas)
 
     def fprop(self, inputs, inference=False, beta=0.0):
         x = inputs
