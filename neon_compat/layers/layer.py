@@ -351,6 +351,8 @@ class ParameterLayer(Layer):
         if not isinstance(pdict, dict):
             raise TypeError('{}: layer parameters must be a dict, not {}'.format(
                 self.name, type(pdict).__name__))
+        if 'params' not in pdict:  # a description without weights: keep the initializer
+            return
         for key, value in pdict['params'].items():
             attr = getattr(self, key, None)
             if isinstance(attr, Tensor) and isinstance(value, np.ndarray):
@@ -376,6 +378,8 @@ class ParameterLayer(Layer):
     def set_states(self, pdict):
         if 'states' not in pdict:
             self.states = []
+            return
+        if self.dW is None:
             return
         if not self.states:
             self.states = [self.be.zeros_like(self.dW) for _ in pdict['states']]
