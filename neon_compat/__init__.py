@@ -6,7 +6,14 @@ serialization.
 """
 import inspect
 import logging
+import os
 import warnings
+
+# OpenBLAS worker threads spin for ~0.1 s after each BLAS call, taking the CPU from the
+# NumPy elementwise work that follows a GEMM (on 2-core machines this doubled a training
+# step). Let them sleep sooner. Effective for every OpenBLAS loaded after this line
+# (NumPy's when neon_compat is imported before numpy); a user's own setting wins.
+os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
 
 __version__ = '2.6.0'
 # neon's own version string: model files record it, and neon 2.x reads ours.

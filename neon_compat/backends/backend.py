@@ -64,6 +64,9 @@ class Backend(object):
     def cleanup_backend(self):
         """Release resources (nothing to do over NumPy)."""
 
+    def synchronize(self):
+        """Wait until queued device work is done (a no-op over NumPy)."""
+
     # --- host <-> device ------------------------------------------------
     def to_host(self, ary):
         """A host NumPy view or copy of a device array."""

@@ -44,5 +44,8 @@ class NervanaGPU(Backend):
     def is_device_array(self, value):
         return isinstance(value, cuda.cupy.ndarray)
 
+    def synchronize(self):
+        cuda.cupy.cuda.get_current_stream().synchronize()
+
     def cleanup_backend(self):
         cuda.cupy.get_default_memory_pool().free_all_blocks()

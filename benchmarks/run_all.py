@@ -1,0 +1,19 @@
+"""Run every benchmark on the cpu backend (and the gpu backend when a device answers)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bench_practice4  # noqa: E402
+
+from neon_compat.backends import cuda  # noqa: E402
+
+
+def main():
+    backends = ['cpu'] + (['gpu'] if cuda.device_available() else [])
+    for backend in backends:
+        bench_practice4.main(backend)
+
+
+if __name__ == '__main__':
+    main()
