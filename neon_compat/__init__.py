@@ -128,7 +128,15 @@ def _instantiate_nested(value, load_class):
 
 
 class NeonCompatError(Exception):
-    """An error the user can fix; the message says what is wrong and how to fix it."""
+    """An error the user can fix; the message says what is wrong and how to fix it.
+
+    Scripts that parse their arguments with NeonArgparser print such errors as one
+    line and exit with status 1 instead of showing a traceback.
+    """
+
+
+class ShapeError(NeonCompatError, ValueError):
+    """Shapes that do not fit: data vs network, outputs vs targets, weights vs layer."""
 
 
 warnings.filterwarnings('default', category=DeprecationWarning, module=__name__)

@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import signal
+import sys
 import time
 import weakref
 from collections import deque
@@ -376,13 +377,19 @@ class MetricCallback(Callback):
 
 
 class ProgressBarCallback(Callback):
-    """A progress bar per epoch showing the running training cost (tqdm).
+    """neon's per-epoch progress line, drawn with tqdm:
+
+    ``Epoch 0   [Train |██████████          |   12/25   batches, 0.52 cost, 1.20s]``
+
+    with the running training cost; at the end of an epoch with an evaluation, the
+    eval loss is appended: ``[CrossEntropyBinary Loss 0.25, 0.81s]``.
 
     Arguments:
         epoch_freq (int): default 1.
         minibatch_freq (int): default 1.
         update_thresh_s (float): minimum seconds between redraws, default 0.1.
     """
+    BAR_FORMAT = 'Epoch {desc:<3} [Train |{bar:20}| {n:4d}/{total:<4d} batches{postfix}'  # tqdm adds ', '
 
     def __init__(self, epoch_freq=1, minibatch_freq=1, update_thresh_s=0.1):
         super(ProgressBarCallback, self).__init__(epoch_freq=epoch_freq,
@@ -393,9 +400,14 @@ class ProgressBarCallback(Callback):
 
     def on_epoch_begin(self, callback_data, model, epoch):
         from tqdm import tqdm
-        self._bar = tqdm(total=model.nbatches, desc='Epoch {:<3}'.format(epoch),
-                         unit='batch', leave=True, mininterval=self.update_thresh_s,
-                         dynamic_ncols=True)
+        self._start = default_timer()
+        self._cost = 0.0
+        self._bar = tqdm(total=model.nbatches, desc=str(epoch), bar_format=self.BAR_FORMAT,
+                         mininterval=self.update_thresh_s, file=sys.stdout, ascii=False,
+                         leave=True, postfix=self._status())
+
+    def _status(self):
+        return '{:.2f} cost, {:.2f}s]'.format(self._cost, default_timer() - self._start)
 
     def on_minibatch_end(self, callback_data, model, epoch, minibatch):
         if self._bar is None:
@@ -403,17 +415,18 @@ class ProgressBarCallback(Callback):
         mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
         costs = callback_data['cost/train']
         self._cost = float(costs[min(int(mbstart) + minibatch, costs.shape[0] - 1)])
-        self._bar.set_postfix_str('{:.2f} cost'.format(self._cost), refresh=False)
+        self._bar.set_postfix_str(self._status(), refresh=False)
         self._bar.update(1)
 
     def on_epoch_end(self, callback_data, model, epoch):
         if self._bar is None:
             return
+        status = self._status()
         loss = self._get_cached_epoch_loss(callback_data, model, epoch, 'loss')
         if loss:
-            self._bar.set_postfix_str('{:.2f} cost, {} {:.2f}, {:.2f}s'.format(
-                self._cost, loss['costnm'], float(loss['cost']), float(loss['time'])),
-                refresh=False)
+            status += ' [{} {:.2f}, {:.2f}s]'.format(loss['costnm'], float(loss['cost']),
+                                                      float(loss['time']))
+        self._bar.set_postfix_str(status, refresh=False)
         self._bar.close()
         self._bar = None
 

@@ -3,7 +3,7 @@ import inspect
 
 import numpy as np
 
-from neon_compat import NervanaObject
+from neon_compat import NervanaObject, ShapeError
 from neon_compat.layers.layer import Layer, BranchNode, Dropout, DataTransform
 
 
@@ -121,7 +121,7 @@ class LayerContainer(Layer):
         pdict['config']['layers'] = self.fusion_pass(pdict['config']['layers'])
         saved = pdict['config']['layers']
         if len(saved) != len(self.layers):
-            raise ValueError(
+            raise ShapeError(
                 "the model file describes {} layers in '{}', this network has {}: it was "
                 "saved from a different network".format(len(saved), self.name, len(self.layers)))
         for layer, ldict in zip(self.layers, saved):
@@ -180,7 +180,7 @@ def _check_same_kind(layer, ldict):
         return
     saved = ldict['type'].rsplit('.', 1)[-1]
     if saved != layer.classnm and not isinstance(layer, LayerContainer):
-        raise ValueError("layer '{}' is a {}, but the model file has a {} in its place: it was "
+        raise ShapeError("layer '{}' is a {}, but the model file has a {} in its place: it was "
                          "saved from a different network".format(layer.name, layer.classnm,
                                                                  saved))
 

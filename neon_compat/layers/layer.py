@@ -7,8 +7,9 @@ from functools import wraps
 
 import numpy as np
 
-from neon_compat import NervanaObject
+from neon_compat import NervanaObject, ShapeError
 from neon_compat.backends.tensor import Tensor
+from neon_compat.util.compat import scalar_array
 
 
 def interpret_in_shape(xshape):
@@ -306,6 +307,12 @@ class ParameterLayer(Layer):
         self.accumulate_updates = accumulate_updates
         if self.W is None:
             self.init_params(self.weight_shape)
+        elif self.weight_shape is not None and tuple(self.W.shape) != tuple(self.weight_shape):
+            raise ShapeError(
+                "layer '{}' holds loaded weights of shape {}, but its input {} needs {}: the "
+                "data (its lshape) or the network differs from the one the weights were "
+                "saved from".format(self.name, self.W.shape, self.in_shape,
+                                    tuple(self.weight_shape)))
         elif accumulate_updates and not hasattr(self, 'acc_params'):
             self._make_acc_buffers()
         if self.batch_sum_shape is not None:
@@ -357,7 +364,7 @@ class ParameterLayer(Layer):
             attr = getattr(self, key, None)
             if isinstance(attr, Tensor) and isinstance(value, np.ndarray):
                 if attr.shape != tuple(value.shape) and attr.size != value.size:
-                    raise ValueError(
+                    raise ShapeError(
                         "layer '{}': the file's '{}' has shape {}, this layer's has {}: the "
                         "model file was saved from a different network".format(
                             self.name, key, value.shape, attr.shape))
@@ -365,7 +372,7 @@ class ParameterLayer(Layer):
             elif isinstance(value, np.ndarray):
                 expected = self.weight_shape if key == 'W' else None
                 if expected is not None and tuple(expected) != tuple(value.shape):
-                    raise ValueError(
+                    raise ShapeError(
                         "layer '{}': the file's '{}' has shape {}, this layer needs {}: the "
                         "model file was saved from a different network".format(
                             self.name, key, value.shape, tuple(expected)))
@@ -685,7 +692,7 @@ class GeneralizedCost(NervanaObject):
     def get_cost(self, inputs, targets):
         self.outputs[:] = self.costfunc(inputs, targets)
         self.be.mean(self.outputs, axis=1, out=self.cost_buffer)
-        self.cost = self.cost_buffer.get()
+        self.cost = scalar_array(self.cost_buffer.get())
         return self.cost
 
     def get_errors(self, inputs, targets):
@@ -710,7 +717,7 @@ class GeneralizedCostMask(GeneralizedCost):
         targets, mask = targets_mask
         self.outputs[:] = self.costfunc(inputs * mask, targets * mask)
         self.cost_buffer[:] = self.be.mean(self.outputs, axis=1) * self.weights
-        self.cost = self.cost_buffer.get()
+        self.cost = scalar_array(self.cost_buffer.get())
         return self.cost
 
     def get_errors(self, inputs, targets_mask):

@@ -8,6 +8,7 @@ from neon_compat.layers.container import Sequential
 from neon_compat.layers.layer import Activation
 from neon_compat.transforms.activation import Logistic
 from neon_compat.transforms.cost import CrossEntropyBinary
+from neon_compat.util.compat import scalar_array
 from neon_compat.util.persist import load_obj, save_obj, load_class, ModelFileError
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class Model(NervanaObject):
         self.cost = None
         self.nbatches = 0
         self.ndata = 0
-        self.total_cost = np.zeros((1, 1), dtype=np.float32)
+        self.total_cost = scalar_array(np.zeros((1, 1), dtype=np.float32))
         if dataset is not None:
             logger.warning('dataset is a deprecated argument and will be ignored')
         if isinstance(layers, dict):
@@ -89,7 +90,7 @@ class Model(NervanaObject):
         """
         self.nbatches = dataset.nbatches
         self.ndata = dataset.ndata
-        self.total_cost = np.zeros((1, 1), dtype=np.float32)
+        self.total_cost = scalar_array(np.zeros((1, 1), dtype=np.float32))
         self.optimizer = optimizer
         self.initialize(dataset, cost)
         callbacks.on_train_begin(num_epochs)
@@ -126,7 +127,8 @@ class Model(NervanaObject):
         """Metric values over the whole dataset, padding columns excluded.
 
         Returns:
-            ndarray: one value per name in metric.metric_names.
+            ndarray: one value per name in metric.metric_names (float() works on a
+            single value, so '%.1f' % accuracy formats as in neon).
         """
         self.initialize(dataset)
         running_error = np.zeros((len(metric.metric_names)), dtype=np.float32)
@@ -141,7 +143,7 @@ class Model(NervanaObject):
             running_error += metric(x, t, calcrange=slice(0, nsteps * bsz)) * nsteps * bsz
             nprocessed += bsz * nsteps
         running_error /= nprocessed
-        return running_error
+        return scalar_array(running_error)
 
     def get_outputs(self, dataset):
         """Network outputs for every example, (ndata, F) (or (ndata, T, F) for sequences)."""

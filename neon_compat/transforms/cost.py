@@ -8,7 +8,7 @@ Metrics return host NumPy values over the columns in `calcrange`.
 """
 import numpy as np
 
-from neon_compat import NervanaObject
+from neon_compat import NervanaObject, ShapeError
 
 
 class Cost(NervanaObject):
@@ -23,8 +23,9 @@ class Cost(NervanaObject):
 
 def _check_shapes(cost, y, t):
     if tuple(y.shape) != tuple(t.shape):
-        raise ValueError('{} needs network outputs and targets of the same shape: outputs '
-                         'are {}, targets are {}'.format(type(cost).__name__, y.shape, t.shape))
+        raise ShapeError('{} needs network outputs and targets of the same shape: outputs '
+                         'are {}, targets are {} (check the data\'s lshape/nclass against the '
+                         'network)'.format(type(cost).__name__, y.shape, t.shape))
 
 
 class CrossEntropyBinary(Cost):
