@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from neon_compat import ShapeError
+
 ELEMENTWISE_BINARY = ('add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum',
                       'eq', 'ne', 'lt', 'le', 'gt', 'ge')
 COMPARISONS = ('eq', 'ne', 'lt', 'le', 'gt', 'ge')
@@ -35,9 +37,11 @@ def _broadcast(a, b):
         return b
     if b is None:
         return a
-    if len(a) == len(b):
-        return tuple(max(x, y) for x, y in zip(a, b))
-    return tuple(np.broadcast_shapes(a, b))
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        raise ShapeError('cannot combine tensors of shapes {} and {} elementwise'.format(
+            a, b)) from None
 
 
 def _reduced(shape, axis):

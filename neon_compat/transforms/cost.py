@@ -15,9 +15,11 @@ class Cost(NervanaObject):
     """Base cost: `func(y, t)` and `funcgrad(y, t)` op-tree builders."""
 
     def __call__(self, y, t):
+        _check_shapes(self, y, t)
         return self.func(y, t)
 
     def bprop(self, y, t):
+        _check_shapes(self, y, t)
         return self.funcgrad(y, t)
 
 

@@ -1,0 +1,151 @@
+"""Callbacks: eval loss, metrics, checkpoints, resume, recorded history, user callbacks."""
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from neon_compat.backends import gen_backend
+from neon_compat.callbacks.callbacks import Callbacks, Callback
+from neon_compat.data import ArrayIterator
+from neon_compat.initializers import Gaussian, Constant
+from neon_compat.layers import Affine, GeneralizedCost
+from neon_compat.models import Model
+from neon_compat.optimizers import GradientDescentMomentum
+from neon_compat.transforms import Tanh, Softmax, CrossEntropyMulti, Misclassification
+from neon_compat.util.persist import load_obj
+
+
+def setup(n=50, seed=0):
+    gen_backend('cpu', batch_size=8, rng_seed=seed)
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 3, n)
+    X = rng.normal(size=(n, 6)).astype(np.float32)
+    X[np.arange(n), y] += 2
+    data = ArrayIterator(X, y, nclass=3)
+    model = Model([Affine(8, init=Gaussian(scale=0.3), bias=Constant(0), activation=Tanh()),
+                   Affine(3, init=Gaussian(scale=0.3), bias=Constant(0), activation=Softmax())])
+    return model, data, GeneralizedCost(CrossEntropyMulti())
+
+
+def fit(model, data, cost, epochs, **cb_args):
+    cb_args.setdefault('progress_bar', False)
+    callbacks = Callbacks(model, **cb_args)
+    model.fit(data, cost=cost, optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=epochs,
+              callbacks=callbacks)
+    return callbacks
+
+
+def test_eval_loss_and_metric_are_recorded(tmp_path):
+    model, data, cost = setup()
+    out = str(tmp_path / 'history.h5')
+    fit(model, data, cost, 4, eval_set=data, eval_freq=2, metric=Misclassification(),
+        output_file=out)
+    with h5py.File(out, 'r') as f:
+        assert f['cost/train'].shape == (4 * 7,)  # ceil(50 / 8) minibatches per epoch
+        loss = f['cost/loss'][:]
+        assert loss.shape == (2,) and f['cost/loss'].attrs['epoch_freq'] == 2
+        assert f['metrics/Top1Misclass'].shape == (2,)
+        assert f['time_markers'].attrs['epochs_complete'] == 4
+        assert f['config'].attrs['total_epochs'] == 4
+        misclass = f['metrics/Top1Misclass'][-1]
+    # the last eval loss equals the mean per-sample cost over the data (padding excluded)
+    outputs = model.get_outputs(data)
+    onehot = np.eye(3)[data.ydev.get().ravel().astype(int)]
+    expected = np.mean(-np.sum(onehot * np.log(np.maximum(outputs, np.exp(-50))), axis=1))
+    assert loss[-1] == pytest.approx(expected, rel=1e-4)
+    assert misclass == pytest.approx(model.eval(data, Misclassification())[0], rel=1e-6)
+
+
+def test_eval_freq_without_eval_set_is_refused():
+    model, data, cost = setup()
+    with pytest.raises(ValueError, match='eval_set'):
+        Callbacks(model, eval_freq=1)
+
+
+def test_serialize_every_n_epochs_and_history(tmp_path):
+    model, data, cost = setup()
+    path = str(tmp_path / 'ckpt.prm')
+    fit(model, data, cost, 4, save_path=path, serialize=2)
+    assert load_obj(path)['epoch_index'] == 4, 'saved after epoch index 3'
+    model2, data2, cost2 = setup()
+    hist = str(tmp_path / 'h.prm')
+    fit(model2, data2, cost2, 4, save_path=hist, serialize=1, history=2)
+    files = sorted(f for f in os.listdir(str(tmp_path)) if f.startswith('h_'))
+    assert files == ['h_2.prm', 'h_3.prm']
+    assert os.path.islink(hist) and os.readlink(hist) == 'h_3.prm'
+
+
+def test_resume_from_model_file_continues_at_the_right_epoch(tmp_path):
+    path = str(tmp_path / 'ckpt.prm')
+    model, data, cost = setup()
+    fit(model, data, cost, 2, save_path=path, serialize=1)
+    fit(model, data, cost, 5)  # reference: 5 epochs in one go
+    expected = model.get_outputs(data)
+
+    resumed, data2, cost2 = setup()
+    seen = []
+
+    class EpochLog(Callback):
+        def on_epoch_begin(self, callback_data, model, epoch):
+            seen.append(epoch)
+
+    callbacks = Callbacks(resumed, progress_bar=False, model_file=path)
+    callbacks.add_callback(EpochLog())
+    # ArrayIterator rotates its start across epochs: replay the first two epochs' positions
+    for _ in range(2):
+        for _ in data2:
+            pass
+    resumed.fit(data2, cost=cost2, optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=5,
+                callbacks=callbacks)
+    assert seen == [2, 3, 4]
+    assert resumed.epoch_index == 5
+    np.testing.assert_allclose(resumed.get_outputs(data2), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_user_callback_hooks_and_frequencies():
+    model, data, cost = setup()
+    calls = []
+
+    class Recorder(Callback):
+        def __init__(self):
+            super(Recorder, self).__init__(epoch_freq=2, minibatch_freq=[0])
+
+        def on_train_begin(self, callback_data, model, epochs):
+            calls.append(('train_begin', epochs))
+
+        def on_epoch_end(self, callback_data, model, epoch):
+            calls.append(('epoch_end', epoch))
+
+        def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+            calls.append(('mb_end', epoch, minibatch))
+
+        def on_train_end(self, callback_data, model):
+            calls.append(('train_end',))
+
+    callbacks = Callbacks(model, progress_bar=False)
+    callbacks.add_callback(Recorder())
+    model.fit(data, cost=cost, optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=4,
+              callbacks=callbacks)
+    assert calls == [('train_begin', 4), ('mb_end', 0, 0), ('mb_end', 1, 0), ('epoch_end', 1),
+                     ('mb_end', 2, 0), ('mb_end', 3, 0), ('epoch_end', 3), ('train_end',)]
+
+
+def test_early_stop_and_save_best(tmp_path):
+    model, data, cost = setup()
+    best = str(tmp_path / 'best.prm')
+    callbacks = Callbacks(model, progress_bar=False, eval_set=data, eval_freq=1)
+    callbacks.add_save_best_state_callback(best)
+    callbacks.add_early_stop_callback(lambda state, loss: (loss, state is not None))
+    model.fit(data, cost=cost, optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=10,
+              callbacks=callbacks)
+    assert model.epoch_index == 2, 'stopped after the second evaluation'
+    assert os.path.isfile(best)
+
+
+def test_progress_bar_prints_neon_line(capsys):
+    model, data, cost = setup()
+    fit(model, data, cost, 2, progress_bar=True, eval_set=data, eval_freq=1)
+    out = capsys.readouterr().out
+    assert 'Epoch 0   [Train |' in out and 'batches, ' in out and ' cost, ' in out
+    assert '[CrossEntropyMulti Loss ' in out
