@@ -213,3 +213,20 @@ def test_pickle_with_code_is_refused(backend_default, tmp_path):
     evil.write_bytes(pickle.dumps({'model': Boom()}, protocol=2))
     with pytest.raises(ModelFileError, match=r'refusing to load .*print'):
         Model(str(evil))
+
+
+def test_old_layer_params_states_layout_loads(backend_default, tmp_path):
+    # neon 1.x files: no 'model' key, weights listed per parameter layer
+    X, y = two_class_data()
+    data = ArrayIterator(X, y, nclass=2)
+    model = Model(practice4_layers())
+    model.initialize(data)
+    params = [{'params': {'W': np.full(l.W.shape, 0.01 * i, dtype=np.float32)}}
+              for i, l in enumerate(model.layers_to_optimize)]
+    path = str(tmp_path / 'old.pkl')
+    from neon_compat.util.persist import save_obj
+    save_obj({'epoch_index': 4, 'layer_params_states': params}, path)
+    model.load_params(path)
+    assert model.epoch_index == 4
+    for i, layer in enumerate(model.layers_to_optimize):
+        np.testing.assert_allclose(layer.W.get(), 0.01 * i)
