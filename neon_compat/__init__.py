@@ -15,6 +15,8 @@ import warnings
 # (NumPy's when neon_compat is imported before numpy); a user's own setting wins.
 os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
 
+__all__ = ['NervanaObject', 'NeonCompatError', 'ShapeError', 'logger', 'public_module_name']
+
 __version__ = '2.6.0'
 # neon's own version string: model files record it, and neon 2.x reads ours.
 __neon_version__ = '2.6.0'

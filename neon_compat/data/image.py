@@ -14,6 +14,11 @@ from neon_compat.util.persist import load_obj, ModelFileError
 logger = logging.getLogger(__name__)
 
 
+def _subset(pct, *arrays):
+    """The first pct percent of each array."""
+    return [a[:int(a.shape[0] * pct / 100.)] for a in arrays]
+
+
 def _load_pickle(path_or_file, what):
     try:
         return load_obj(path_or_file)
@@ -48,8 +53,8 @@ class MNIST(Dataset):
         with gzip.open(filepath, 'rb') as f:
             (X_train, y_train), (X_test, y_test) = _load_pickle(f, filepath)
         if self.subset_pct < 100:
-            keep = lambda a: a[:int(a.shape[0] * self.subset_pct / 100.)]
-            X_train, y_train, X_test, y_test = map(keep, (X_train, y_train, X_test, y_test))
+            X_train, y_train, X_test, y_test = _subset(self.subset_pct, X_train, y_train,
+                                                       X_test, y_test)
         X_train, X_test = self._resize(X_train), self._resize(X_test)
         if self.normalize:
             X_train, X_test = X_train / 255., X_test / 255.
@@ -117,8 +122,8 @@ class CIFAR10(Dataset):
         test = _load_pickle(os.path.join(batchdir, 'test_batch'), 'test_batch')
         X_test, y_test = test['data'], np.array(test['labels']).reshape(-1, 1)
         if self.subset_pct < 100:
-            keep = lambda a: a[:int(a.shape[0] * self.subset_pct / 100.)]
-            X_train, y_train, X_test, y_test = map(keep, (X_train, y_train, X_test, y_test))
+            X_train, y_train, X_test, y_test = _subset(self.subset_pct, X_train, y_train,
+                                                       X_test, y_test)
         if self.contrast_normalize:
             X_train = self.global_contrast_normalize(X_train, scale=55.0)
             X_test = self.global_contrast_normalize(X_test, scale=55.0)

@@ -250,24 +250,20 @@ class SkipNode(Layer):
         return self.deltas
 
 
-class DataTransform(Layer):
-    """Applies a transform to the input data in place (only valid as the first layer).
-
-    Arguments:
-        transform (Transform): e.g. Normalizer(divisor=128.).
-        name (str, optional)
-    """
+class _TransformLayer(Layer):
+    """Applies a transform to its input in place (the shared part of DataTransform and
+    Activation)."""
 
     def __init__(self, transform, name=None):
-        super(DataTransform, self).__init__(name)
+        super(_TransformLayer, self).__init__(name)
         self.transform = transform
         self.owns_output = False
 
     def __str__(self):
-        return "DataTransform Layer '{}': {}".format(self.name, self.transform.classnm)
+        return "{} Layer '{}': {}".format(self.classnm, self.name, self.transform.classnm)
 
     def configure(self, in_obj):
-        super(DataTransform, self).configure(in_obj)
+        super(_TransformLayer, self).configure(in_obj)
         self.out_shape = self.in_shape
         self.nout = interpret_in_shape(self.in_shape)[0]
         return self
@@ -276,6 +272,15 @@ class DataTransform(Layer):
         self.outputs = self.inputs = inputs
         self.outputs[:] = self.transform(self.inputs)
         return self.outputs
+
+
+class DataTransform(_TransformLayer):
+    """Applies a transform to the input data in place (only valid as the first layer).
+
+    Arguments:
+        transform (Transform): e.g. Normalizer(divisor=128.).
+        name (str, optional)
+    """
 
     def bprop(self, *args, **kwargs):
         return None
@@ -487,7 +492,7 @@ class Bias(ParameterLayer):
         return error
 
 
-class Activation(Layer):
+class Activation(_TransformLayer):
     """Applies a transform in place; bprop multiplies by its derivative at the output.
 
     Arguments:
@@ -496,24 +501,8 @@ class Activation(Layer):
     """
 
     def __init__(self, transform, name=None):
-        super(Activation, self).__init__(name)
-        self.transform = transform
-        self.owns_output = False
+        super(Activation, self).__init__(transform, name)
         self.owns_delta = True
-
-    def __str__(self):
-        return "Activation Layer '{}': {}".format(self.name, self.transform.classnm)
-
-    def configure(self, in_obj):
-        super(Activation, self).configure(in_obj)
-        self.out_shape = self.in_shape
-        self.nout = interpret_in_shape(self.in_shape)[0]
-        return self
-
-    def fprop(self, inputs, inference=False):
-        self.outputs = self.inputs = inputs
-        self.outputs[:] = self.transform(self.inputs)
-        return self.outputs
 
     def bprop(self, error, alpha=1.0, beta=0.0):
         if self.deltas is None:
