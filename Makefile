@@ -26,10 +26,10 @@ demo: $(STAMP)
 	$(BIN)/python examples/data/prepare_imdb_wiki.py --mat $(DEMO)/wiki_synthetic/wiki.mat \
 		--out $(DEMO)/data_wiki --size 128
 	cd $(DEMO) && ../../$(BIN)/python ../../$(P4)/main_train_stack.py -b cpu -e $(DEMO_EPOCHS) \
-		-z 32 --data_root data_wiki --serialize 5 --save_path model.prm \
+		-z 32 -r 0 --data_root data_wiki --serialize 5 --save_path model.prm \
 		--stack_file mlp_stack_final.prm
 	cd $(DEMO) && ../../$(BIN)/python ../../$(P4)/main_transfer.py -b cpu -e $(DEMO_EPOCHS) \
-		-z 32 --data_root data_wiki --serialize 5 --save_path model.prm \
+		-z 32 -r 0 --data_root data_wiki --serialize 5 --save_path model.prm \
 		--source_model mlp_stack_final.prm
 
 bench: $(STAMP)

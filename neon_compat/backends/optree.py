@@ -325,9 +325,9 @@ class OpTreeEvaluator(object):
         op = op_dict['op']
         if op in ELEMENTWISE_BINARY:
             (a, a_own), (b, b_own) = self._eval(left), self._eval(right)
-            out = self._reusable(op, a, a_own, b) if a_own else None
+            out = self._reusable(op, a, b) if a_own else None
             if out is None and b_own:
-                out = self._reusable(op, b, b_own, a)
+                out = self._reusable(op, b, a)
             result = self.elementwise[op](out, a, b)
             if op in COMPARISONS:
                 result = self._as_float(result, a, b)
@@ -355,7 +355,7 @@ class OpTreeEvaluator(object):
     def _float_array(self, a):
         return hasattr(a, 'dtype') and a.dtype.kind == 'f'
 
-    def _reusable(self, op, own, own_flag, other):
+    def _reusable(self, op, own, other):
         """`own` if the result of op(own, other) fits in it exactly (shape and dtype)."""
         if op in COMPARISONS or not self._float_array(own):
             return None
