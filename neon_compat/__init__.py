@@ -35,9 +35,17 @@ logger = logging.getLogger(__name__)
 
 _OWN_PREFIX = 'neon_compat'
 
+# Modules that split a large neon module into files; their classes are published (and
+# re-exported) under neon's module, which model files name.
+_PUBLISHED_AS = {
+    'neon_compat.layers.convolutional': 'neon_compat.layers.layer',
+    'neon_compat.layers.normalization': 'neon_compat.layers.layer',
+}
+
 
 def public_module_name(module):
     """The module path neon would have used: `neon_compat.x` is written `neon.x`."""
+    module = _PUBLISHED_AS.get(module, module)
     if module == _OWN_PREFIX or module.startswith(_OWN_PREFIX + '.'):
         return 'neon' + module[len(_OWN_PREFIX):]
     return module

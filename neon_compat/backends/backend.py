@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from neon_compat.backends.layer_kernels import LayerKernels
 from neon_compat.backends.optree import OpTreeEvaluator, OpTreeNode, is_scalar
 from neon_compat.backends.tensor import Tensor
 
@@ -17,7 +18,7 @@ def _as_dtype(dtype):
     return None if dtype is None else np.dtype(dtype)
 
 
-class Backend(object):
+class Backend(LayerKernels):
     """Device backend: tensors, lazy op-trees, GEMM and layer kernels over `xp`.
 
     Built by `gen_backend`, never directly.

@@ -1,5 +1,6 @@
 """Layers and containers, as neon.layers."""
 from neon_compat.layers.layer import (  # noqa: F401
     Layer, ParameterLayer, Linear, Bias, Activation, Affine, DataTransform, Dropout, Reshape,
-    GeneralizedCost, GeneralizedCostMask, BranchNode, SkipNode, CompoundLayer)
+    GeneralizedCost, GeneralizedCostMask, BranchNode, SkipNode, CompoundLayer, BatchNorm, LRN,
+    Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)
 from neon_compat.layers.container import Sequential, DeltasTree, LayerContainer  # noqa: F401

@@ -743,7 +743,7 @@ class CompoundLayer(list):
         if self.bias is not None:
             self.append(Bias(init=self.bias, name=self.base_name + '_bias'))
         if self.batch_norm:
-            from neon_compat.layers import BatchNorm  # provided with the conv layers
+            from neon_compat.layers.normalization import BatchNorm  # (imports this module)
             self.append(BatchNorm(name=self.base_name + '_bnorm'))
         if self.activation is not None:
             self.append(Activation(transform=self.activation,
@@ -769,3 +769,10 @@ class Affine(CompoundLayer):
                                      activation=activation, name=name)
         self.append(Linear(nout, init, bsum=batch_norm, name=name, parallelism=parallelism))
         self.add_postfilter_layers()
+
+
+# neon kept these in this module; they live in separate files here and are published
+# under this module's name (see neon_compat.public_module_name)
+from neon_compat.layers.normalization import BatchNorm, LRN  # noqa: E402,F401
+from neon_compat.layers.convolutional import (  # noqa: E402,F401
+    Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)

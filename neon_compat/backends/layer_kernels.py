@@ -1,0 +1,353 @@
+"""Convolution, pooling, batch-norm and LRN kernels, written once over the array module.
+
+A mixin of Backend: every method uses `self.xp` only, so the same code runs on NumPy
+and CuPy. Convolutions are im2col + GEMM (the GEMM is BLAS/cuBLAS); pooling works on
+strided window views; nothing loops over pixels or batch items in Python (the only
+Python loops run over filter taps or batch chunks).
+"""
+import numpy as np
+
+from neon_compat.backends.layer_params import ConvLayer, DeconvLayer, PoolLayer, LRNLayer
+
+
+def _window_view(xp, padded, shape, steps):
+    """A strided view of `padded` (C, Hp, Wp, N) with the given shape and per-axis
+    element steps along (C, H, W, N) combined as listed in `steps`."""
+    sC, sH, sW, sN = padded.strides
+    strides = tuple(a * sC + b * sH + c * sW + d * sN for a, b, c, d in steps)
+    return xp.lib.stride_tricks.as_strided(padded, shape=shape, strides=strides)
+
+
+class LayerKernels(object):
+    """Layer kernels of the Backend (neon's names and signatures)."""
+
+    # the batch is processed in chunks so that one im2col buffer stays below this size
+    im2col_bytes = 256 * 2 ** 20
+
+    # --- parameter objects ----------------------------------------------
+    def conv_layer(self, dtype, N, C, K, D=1, H=1, W=1, T=1, R=1, S=1, pad_d=0, pad_h=0,
+                   pad_w=0, str_d=1, str_h=1, str_w=1, dil_d=1, dil_h=1, dil_w=1):
+        """Shapes of a convolution layer (see ConvLayer)."""
+        return ConvLayer(self, dtype, N, C, K, D, H, W, T, R, S, pad_d, pad_h, pad_w, str_d,
+                         str_h, str_w, dil_d, dil_h, dil_w)
+
+    def deconv_layer(self, dtype, N, C, K, P, Q, R=1, S=1, pad_d=0, pad_h=0, pad_w=0,
+                     str_d=1, str_h=1, str_w=1, dil_d=1, dil_h=1, dil_w=1, M=1, T=1, D=1):
+        """Shapes of a deconvolution layer (see DeconvLayer)."""
+        return DeconvLayer(self, dtype, N, C, K, P, Q, R, S, pad_d, pad_h, pad_w, str_d,
+                           str_h, str_w, dil_d, dil_h, dil_w, M, T, D)
+
+    def pool_layer(self, dtype, op, N, C, D=1, H=1, W=1, J=1, T=1, R=1, S=1, pad_c=0,
+                   pad_d=0, pad_h=0, pad_w=0, str_c=None, str_d=None, str_h=None,
+                   str_w=None):
+        """Shapes of a pooling layer (see PoolLayer)."""
+        return PoolLayer(self, dtype, op, N, C, D, H, W, J, T, R, S, pad_c, pad_d, pad_h,
+                         pad_w, str_c, str_d, str_h, str_w)
+
+    def lrn_layer(self, dtype, N, C, D=1, H=1, W=1, J=1):
+        """Shapes of a cross-channel LRN layer (see LRNLayer)."""
+        return LRNLayer(self, dtype, N, C, D, H, W, J)
+
+    # --- helpers ----------------------------------------------------------
+    def _chunks(self, N, bytes_per_item):
+        step = max(1, min(N, self.im2col_bytes // max(1, bytes_per_item)))
+        return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+    def _padded(self, layer, x, pad, extent, fill, key):
+        """x (C, H, W, n) copied into a buffer padded to `extent` (Hp, Wp) with `fill`."""
+        (ph, pw), (Hp, Wp) = pad, extent
+        C, H, W, n = x.shape
+        if ph == 0 and pw == 0 and (Hp, Wp) == (H, W):
+            return x if x.flags.c_contiguous else self.xp.ascontiguousarray(x)
+        buf = layer.cache.get((key, n))
+        if buf is None:
+            buf = self.xp.full((C, Hp, Wp, n), fill, dtype=x.dtype)
+            layer.cache[(key, n)] = buf
+        buf[:, ph:ph + H, pw:pw + W, :] = x
+        return buf
+
+    def _zeros(self, layer, shape, dtype, key):
+        buf = layer.cache.get((key, shape))
+        if buf is None:
+            buf = self.xp.zeros(shape, dtype=dtype)
+            layer.cache[(key, shape)] = buf
+        else:
+            buf.fill(0)
+        return buf
+
+    @staticmethod
+    def _blend(dst, value, alpha, beta):
+        """dst = alpha·value + beta·dst."""
+        if beta == 0:
+            if alpha == 1:
+                dst[...] = value
+            else:
+                dst[...] = alpha * value
+        else:
+            dst *= beta
+            dst += value if alpha == 1 else alpha * value
+
+    # --- convolution --------------------------------------------------------
+    def _conv_geometry(self, layer):
+        _, ph, pw = layer.padding
+        _, sh, sw = layer.strides
+        _, dh, dw = layer.dilation
+        Hp = max(layer.H + 2 * ph, (layer.P - 1) * sh + dh * (layer.R - 1) + 1)
+        Wp = max(layer.W + 2 * pw, (layer.Q - 1) * sw + dw * (layer.S - 1) + 1)
+        return (ph, pw), (sh, sw), (dh, dw), (Hp, Wp)
+
+    def _im2col(self, layer, x):
+        """Columns (C·R·S, P·Q·n) of x (C, H, W, n), neon's filter row order (c, r, s)."""
+        pad, (sh, sw), (dh, dw), extent = self._conv_geometry(layer)
+        C, n = x.shape[0], x.shape[-1]
+        xpad = self._padded(layer, x, pad, extent, 0, 'conv_pad')
+        view = _window_view(self.xp, xpad, (C, layer.R, layer.S, layer.P, layer.Q, n),
+                            [(1, 0, 0, 0), (0, dh, 0, 0), (0, 0, dw, 0), (0, sh, 0, 0),
+                             (0, 0, sw, 0), (0, 0, 0, 1)])
+        cols = layer.cache.get(('cols', n))
+        if cols is None:
+            cols = self.xp.empty(view.shape, dtype=x.dtype)
+            layer.cache[('cols', n)] = cols
+        cols[...] = view
+        return cols.reshape(C * layer.R * layer.S, layer.P * layer.Q * n)
+
+    def _col2im(self, layer, dcols, n):
+        """Sum the columns (C·R·S, P·Q·n) back onto a (C, H, W, n) image gradient."""
+        (ph, pw), (sh, sw), (dh, dw), (Hp, Wp) = self._conv_geometry(layer)
+        C, R, S, P, Q = layer.C, layer.R, layer.S, layer.P, layer.Q
+        dcols = dcols.reshape(C, R, S, P, Q, n)
+        dxpad = self._zeros(layer, (C, Hp, Wp, n), dcols.dtype, 'col2im')
+        for r in range(R):
+            h0 = r * dh
+            for s in range(S):
+                w0 = s * dw
+                dxpad[:, h0:h0 + sh * (P - 1) + 1:sh, w0:w0 + sw * (Q - 1) + 1:sw, :] += \
+                    dcols[:, r, s]
+        return dxpad[:, ph:ph + layer.H, pw:pw + layer.W, :]
+
+    def fprop_conv(self, layer, I, F, O, X=None, bias=None, bsum=None, alpha=1.0, beta=0.0,
+                   relu=False, brelu=False, slope=0.0, layer_op=None):
+        """O = alpha·conv(I, F) + beta·O (+ bias per channel; relu; bsum = channel sums)."""
+        xp = self.xp
+        C, H, W, N = layer.C, layer.H, layer.W, layer.N
+        K, P, Q = layer.K, layer.P, layer.Q
+        x = I._tensor.reshape(C, H, W, N)
+        w = F._tensor
+        o4 = O._tensor.reshape(K, P, Q, N)
+        chunks = self._chunks(N, C * layer.R * layer.S * P * Q * x.itemsize)
+        for n0, n1 in chunks:
+            cols = self._im2col(layer, x[..., n0:n1])
+            if len(chunks) == 1 and beta == 0 and O._tensor.flags.c_contiguous and \
+                    o4.dtype == cols.dtype:
+                xp.matmul(w.T, cols, out=o4.reshape(K, P * Q * N))
+                if alpha != 1:
+                    o4 *= alpha
+            else:
+                res = xp.matmul(w.T, cols).reshape(K, P, Q, n1 - n0)
+                self._blend(o4[..., n0:n1], res, alpha, beta)
+        layer.cache['fprop_input'] = I if len(chunks) == 1 else None
+        if bias is not None:
+            o4 += bias._tensor.reshape(K, 1, 1, 1)
+        if relu:
+            xp.maximum(o4, 0, out=o4)
+        if bsum is not None:
+            bsum._tensor[...] = o4.reshape(K, -1).sum(axis=1, keepdims=True)
+        return O
+
+    def bprop_conv(self, layer, F, E, grad_I, X=None, bias=None, bsum=None, alpha=1.0,
+                   beta=0.0, relu=False, brelu=False, slope=0.0, layer_op=None):
+        """grad_I = alpha·(gradient of conv with respect to its input) + beta·grad_I."""
+        xp = self.xp
+        C, H, W, N = layer.C, layer.H, layer.W, layer.N
+        K, P, Q = layer.K, layer.P, layer.Q
+        e4 = E._tensor.reshape(K, P, Q, N)
+        gi4 = grad_I._tensor.reshape(C, H, W, N)
+        w = F._tensor
+        for n0, n1 in self._chunks(N, C * layer.R * layer.S * P * Q * e4.itemsize):
+            n = n1 - n0
+            e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
+            dcols = xp.matmul(w, e2.reshape(K, P * Q * n))
+            self._blend(gi4[..., n0:n1], self._col2im(layer, dcols, n), alpha, beta)
+        if bsum is not None:
+            bsum._tensor[...] = gi4.reshape(C, -1).sum(axis=1, keepdims=True)
+        return grad_I
+
+    def update_conv(self, layer, I, E, grad_F, alpha=1.0, beta=0.0, grad_bias=None,
+                    layer_op=None):
+        """grad_F = alpha·Σ (input patches × errors) + beta·grad_F; grad_bias = Σ errors."""
+        xp = self.xp
+        C, H, W, N = layer.C, layer.H, layer.W, layer.N
+        K, P, Q = layer.K, layer.P, layer.Q
+        x = I._tensor.reshape(C, H, W, N)
+        e4 = E._tensor.reshape(K, P, Q, N)
+        cached = layer.cache.pop('fprop_input', None) is I
+        grad = None
+        for n0, n1 in self._chunks(N, C * layer.R * layer.S * P * Q * x.itemsize):
+            n = n1 - n0
+            cols = layer.cache[('cols', n)].reshape(-1, P * Q * n) if cached else \
+                self._im2col(layer, x[..., n0:n1])
+            e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
+            part = xp.matmul(cols, e2.reshape(K, P * Q * n).T)
+            grad = part if grad is None else grad + part
+        self._blend(grad_F._tensor, grad, alpha, beta)
+        if grad_bias is not None:
+            grad_bias._tensor[...] = e4.reshape(K, -1).sum(axis=1, keepdims=True)
+        return grad_F
+
+    # --- pooling ------------------------------------------------------------
+    def _pool_geometry(self, layer):
+        _, _, ph, pw = layer.padding
+        _, _, sh, sw = layer.strides
+        Hp = max(layer.H + 2 * ph, (layer.P - 1) * sh + layer.R)
+        Wp = max(layer.W + 2 * pw, (layer.Q - 1) * sw + layer.S)
+        return (ph, pw), (sh, sw), (Hp, Wp)
+
+    def _pool_windows(self, layer, xpad):
+        (_, _), (sh, sw), _ = self._pool_geometry(layer)
+        return _window_view(self.xp, xpad, (layer.C, layer.P, layer.Q, layer.R, layer.S,
+                                            xpad.shape[-1]),
+                            [(1, 0, 0, 0), (0, sh, 0, 0), (0, 0, sw, 0), (0, 1, 0, 0),
+                             (0, 0, 1, 0), (0, 0, 0, 1)])
+
+    def _pool_counts(self, layer):
+        """Number of image (unpadded) elements in each window, (1, P, Q, 1)."""
+        counts = layer.cache.get('counts')
+        if counts is None:
+            (ph, pw), (sh, sw), _ = self._pool_geometry(layer)
+
+            def valid(n_out, step, pad, size, extent):
+                start = np.arange(n_out) * step - pad
+                return np.minimum(start + size, extent) - np.maximum(start, 0)
+            c = valid(layer.P, sh, ph, layer.R, layer.H)[:, None] * \
+                valid(layer.Q, sw, pw, layer.S, layer.W)[None, :]
+            counts = self.xp.asarray(c.reshape(1, layer.P, layer.Q, 1).astype(layer.dtype))
+            layer.cache['counts'] = counts
+        return counts
+
+    def fprop_pool(self, layer, I, O, argmax=None, beta=0.0):
+        """O = pool(I) (+ beta·O); max pooling records each window's argmax."""
+        xp = self.xp
+        C, H, W, N = layer.C, layer.H, layer.W, layer.N
+        pad, _, extent = self._pool_geometry(layer)
+        x = I._tensor.reshape(C, H, W, N)
+        o4 = O._tensor.reshape(C, layer.P, layer.Q, N)
+        if layer.op == 'max':
+            xpad = self._padded(layer, x, pad, extent, -np.inf, 'pool_pad')
+            win = self._pool_windows(layer, xpad).reshape(
+                C, layer.P, layer.Q, layer.R * layer.S, N)
+            idx = xp.argmax(win, axis=3)
+            res = xp.take_along_axis(win, idx[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+            if argmax is not None:
+                argmax._tensor[...] = idx.reshape(argmax.shape)
+            else:
+                layer.cache['argmax'] = idx
+        else:
+            xpad = self._padded(layer, x, pad, extent, 0, 'pool_pad')
+            res = self._pool_windows(layer, xpad).sum(axis=(3, 4)) / self._pool_counts(layer)
+        self._blend(o4, res, 1.0, beta)
+        return O
+
+    def bprop_pool(self, layer, I, O, argmax=None, alpha=1.0, beta=0.0):
+        """O (input deltas) = alpha·(pooling gradient of the errors I) + beta·O."""
+        xp = self.xp
+        C, H, W, N, P, Q = layer.C, layer.H, layer.W, layer.N, layer.P, layer.Q
+        (ph, pw), (sh, sw), (Hp, Wp) = self._pool_geometry(layer)
+        err = I._tensor.reshape(C, P, Q, N)
+        grad = O._tensor.reshape(C, H, W, N)
+        if layer.op == 'max':
+            idx = argmax._tensor.reshape(C, P, Q, N).astype(np.int64) if argmax is not None \
+                else layer.cache['argmax']
+            rows = xp.arange(P).reshape(1, P, 1, 1) * sh + idx // layer.S
+            cols = xp.arange(Q).reshape(1, 1, Q, 1) * sw + idx % layer.S
+            chan = xp.arange(C).reshape(C, 1, 1, 1)
+            batch = xp.arange(N).reshape(1, 1, 1, N)
+            flat = ((chan * Hp + rows) * Wp + cols) * N + batch
+            dxpad = xp.bincount(flat.reshape(-1), weights=err.reshape(-1),
+                                minlength=C * Hp * Wp * N).reshape(C, Hp, Wp, N)
+        else:
+            share = err / self._pool_counts(layer)
+            dxpad = self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
+            if not layer.overlap:
+                windows = self._pool_windows(layer, dxpad)  # disjoint: one broadcast add
+                windows += share[:, :, :, None, None, :]
+            else:
+                for r in range(layer.R):
+                    for s in range(layer.S):
+                        dxpad[:, r:r + sh * (P - 1) + 1:sh, s:s + sw * (Q - 1) + 1:sw, :] += share
+        self._blend(grad, dxpad[:, ph:ph + H, pw:pw + W, :].astype(grad.dtype, copy=False),
+                    alpha, beta)
+        return O
+
+    # --- batch normalization ------------------------------------------------
+    def compound_fprop_bn(self, x, xsum, xvar, gmean, gvar, gamma, beta, y, eps, rho,
+                          compute_batch_sum=True, accumbeta=0.0, relu=False, binary=False,
+                          inference=False, outputs=None, layer=None):
+        """y = gamma·(x − mean)/sqrt(var + eps) + beta per row of x (nfm, n).
+
+        Training: batch mean and (population) variance, stored in xsum and xvar, and
+        the running averages gmean/gvar = rho·g + (1 − rho)·batch. Inference: gmean/gvar.
+        """
+        xp = self.xp
+        xa = x._tensor
+        if inference:
+            mean, var = gmean._tensor, gvar._tensor
+        else:
+            mean = xa.mean(axis=1, keepdims=True)
+            var = xp.square(xa - mean).mean(axis=1, keepdims=True)
+            xsum._tensor[...] = mean
+            xvar._tensor[...] = var
+            gmean._tensor[...] = gmean._tensor * rho + (1.0 - rho) * mean
+            gvar._tensor[...] = gvar._tensor * rho + (1.0 - rho) * var
+        scale = gamma._tensor / xp.sqrt(var + eps)
+        res = (xa - mean) * scale + beta._tensor
+        if relu:
+            xp.maximum(res, 0, out=res)
+        self._blend(y._tensor, res, 1.0, accumbeta)
+        return y
+
+    def compound_bprop_bn(self, delta_out, grad_gamma, grad_beta, delta_in, x, xsum, xvar,
+                          gamma, eps, binary=False, layer=None):
+        """BatchNorm gradients from the batch statistics stored by compound_fprop_bn."""
+        xp = self.xp
+        xa, err = x._tensor, delta_in._tensor
+        inv_std = 1.0 / xp.sqrt(xvar._tensor + eps)
+        xhat = (xa - xsum._tensor) * inv_std
+        g_gamma = (xhat * err).sum(axis=1, keepdims=True)
+        g_beta = err.sum(axis=1, keepdims=True)
+        grad_gamma._tensor[...] = g_gamma
+        grad_beta._tensor[...] = g_beta
+        if delta_out is not None:
+            n = xa.shape[1]
+            delta_out._tensor.reshape(xa.shape)[...] = \
+                gamma._tensor * inv_std * (err - (xhat * g_gamma + g_beta) / n)
+        return delta_out
+
+    # --- local response normalization ---------------------------------------
+    def _channel_window_sum(self, a, J):
+        """Sum over the J channels centred on each channel (rows of a (C, m) array)."""
+        xp = self.xp
+        half = J // 2
+        padded = xp.concatenate([xp.zeros((half + 1, a.shape[1]), dtype=a.dtype), a,
+                                 xp.zeros((half, a.shape[1]), dtype=a.dtype)])
+        csum = xp.cumsum(padded, axis=0)
+        return csum[J:] - csum[:-J]
+
+    def fprop_lrn(self, layer, I, O, denom, alpha=None, beta=None, ascale=1, bpower=1):
+        """denom = 1 + (ascale/J)·Σ_window x²; O = I·denom^(−bpower)."""
+        x = I._tensor.reshape(layer.C, -1)
+        d = denom._tensor.reshape(layer.C, -1)
+        d[...] = 1 + (ascale / float(layer.J)) * self._channel_window_sum(x * x, layer.J)
+        O._tensor.reshape(layer.C, -1)[...] = x * d ** (-bpower)
+        return O
+
+    def bprop_lrn(self, layer, I, O, E, delta, denom, alpha=None, beta=None, ascale=1,
+                  bpower=1):
+        """delta = E·denom^(−b) − 2·b·(ascale/J)·I·Σ_window(O·E/denom)."""
+        x = I._tensor.reshape(layer.C, -1)
+        o = O._tensor.reshape(layer.C, -1)
+        e = E._tensor.reshape(layer.C, -1)
+        d = denom._tensor.reshape(layer.C, -1)
+        window = self._channel_window_sum(o * e / d, layer.J)
+        delta._tensor.reshape(layer.C, -1)[...] = \
+            -2 * bpower * (ascale / float(layer.J)) * window * x + e * d ** (-bpower)
+        return delta

@@ -1,0 +1,192 @@
+"""Convolution, deconvolution, pooling, batch norm and LRN: values against slow, obviously
+correct references, and float64 gradient checks."""
+import numpy as np
+import pytest
+
+from neon_compat.initializers import Gaussian, Array, Constant
+from neon_compat.layers import (Conv, Convolution, Deconv, Pooling, BatchNorm, LRN, Affine,
+                                Bias, Activation, Linear)
+from neon_compat.models import Model
+from neon_compat.transforms import Tanh, Rectlin, Softmax
+from neon_compat.util.gradcheck import gradcheck
+
+
+def ref_conv(x, w, R, S, K, stride=(1, 1), pad=(0, 0), dil=(1, 1)):
+    """x (C, H, W, N), w (C·R·S, K) -> (K, P, Q, N), one output value at a time."""
+    C, H, W, N = x.shape
+    f = w.reshape(C, R, S, K)
+    P = (H + 2 * pad[0] - dil[0] * (R - 1) - 1) // stride[0] + 1
+    Q = (W + 2 * pad[1] - dil[1] * (S - 1) - 1) // stride[1] + 1
+    out = np.zeros((K, P, Q, N))
+    for k in range(K):
+        for p in range(P):
+            for q in range(Q):
+                for c in range(C):
+                    for r in range(R):
+                        for s in range(S):
+                            h = p * stride[0] - pad[0] + r * dil[0]
+                            v = q * stride[1] - pad[1] + s * dil[1]
+                            if 0 <= h < H and 0 <= v < W:
+                                out[k, p, q] += f[c, r, s, k] * x[c, h, v]
+    return out
+
+
+def ref_pool(x, R, S, op, stride, pad):
+    C, H, W, N = x.shape
+    P = (H + 2 * pad[0] - R) // stride[0] + 1
+    Q = (W + 2 * pad[1] - S) // stride[1] + 1
+    out = np.zeros((C, P, Q, N))
+    for p in range(P):
+        for q in range(Q):
+            h0, v0 = p * stride[0] - pad[0], q * stride[1] - pad[1]
+            window = x[:, max(h0, 0):min(h0 + R, H), max(v0, 0):min(v0 + S, W)]
+            window = window.reshape(C, -1, N)
+            out[:, p, q] = window.max(axis=1) if op == 'max' else window.mean(axis=1)
+    return out
+
+
+def run_layer(be, layers, in_shape, x):
+    model = Model(layers if isinstance(layers, list) else [layers])
+    model.initialize(in_shape)
+    return model.fprop(be.array(x.reshape(-1, x.shape[-1]))).get()
+
+
+CONV_CASES = [
+    dict(fshape=(3, 3, 4), strides=1, padding=1, dilation=1),
+    dict(fshape=(3, 2, 3), strides=2, padding=0, dilation=1),
+    dict(fshape=(2, 3, 2), strides={'str_h': 1, 'str_w': 2}, padding={'pad_h': 2, 'pad_w': 1},
+         dilation=1),
+    dict(fshape=(3, 3, 2), strides=1, padding=2, dilation=2),
+    dict(fshape=(1, 1, 5), strides=1, padding=0, dilation=1),
+]
+
+
+def _pair(value, key):
+    if isinstance(value, int):
+        return (value, value)
+    return (value[key + 'h'], value[key + 'w'])
+
+
+@pytest.mark.parametrize('case', CONV_CASES, ids=[str(c['fshape']) + str(i)
+                                                  for i, c in enumerate(CONV_CASES)])
+def test_conv_matches_direct_reference(backend64, case):
+    be = backend64
+    C, H, W = 2, 7, 6
+    R, S, K = case['fshape']
+    rng = np.random.RandomState(0)
+    w = rng.normal(size=(C * R * S, K))
+    x = rng.normal(size=(C, H, W, be.bsz))
+    out = run_layer(be, Convolution(init=Array(w), **case), (C, H, W), x)
+    expect = ref_conv(x, w, R, S, K, _pair(case['strides'], 'str_'),
+                      _pair(case['padding'], 'pad_'), _pair(case['dilation'], 'dil_'))
+    np.testing.assert_allclose(out, expect.reshape(-1, be.bsz), rtol=1e-10, atol=1e-12)
+
+
+POOL_CASES = [(2, 'max', 2, 0), (3, 'max', 1, 1), ((2, 3), 'avg', 2, 1), (3, 'avg', 2, 1),
+              (2, 'max', 1, 0), ('all', 'avg', 1, 0), ('all', 'max', 1, 0)]
+
+
+@pytest.mark.parametrize('fshape,op,stride,pad', POOL_CASES)
+def test_pooling_matches_direct_reference(backend64, fshape, op, stride, pad):
+    be = backend64
+    C, H, W = 3, 6, 5
+    x = np.random.RandomState(1).normal(size=(C, H, W, be.bsz))
+    layer = Pooling(fshape, op=op, strides=stride, padding=pad)
+    out = run_layer(be, layer, (C, H, W), x)
+    R, S = (H, W) if fshape == 'all' else ((fshape, fshape) if isinstance(fshape, int)
+                                           else fshape)
+    expect = ref_pool(x, R, S, op, (stride, stride), (pad, pad))
+    assert layer.out_shape == expect.shape[:3]
+    np.testing.assert_allclose(out, expect.reshape(-1, be.bsz), rtol=1e-12)
+
+
+def test_conv_names_and_fused_bias(backend64):
+    layers = Conv((3, 3, 4), init=Gaussian(), bias=Constant(0), activation=Rectlin(),
+                  name='conv1_1')
+    assert [type(l).__name__ for l in layers] == ['Convolution_bias', 'Activation']
+    assert [l.name for l in layers] == ['conv1_1', 'conv1_1_Rectlin']
+    layers = Conv((3, 3, 4), init=Gaussian(), batch_norm=True, name='c')
+    assert [l.name for l in layers] == ['c', 'c_bnorm']
+    deconv = Deconv((3, 3, 2), init=Gaussian(), bias=Constant(0), name='d')
+    assert deconv[0].name != 'd' and deconv[1].name == 'd_bias'
+
+
+def test_batchnorm_running_statistics_and_inference(backend64):
+    be = backend64
+    bn = BatchNorm(rho=0.5)
+    model = Model([Linear(3, init=Array(np.eye(3))), bn])
+    model.initialize(3)
+    x = np.random.RandomState(2).normal(size=(3, be.bsz)) * 3 + 1
+    out = model.fprop(be.array(x)).get()
+    mean, var = x.mean(1, keepdims=True), x.var(1, keepdims=True)
+    np.testing.assert_allclose(out, (x - mean) / np.sqrt(var + 1e-3))
+    np.testing.assert_allclose(bn.gmean.get(), 0.5 * mean)
+    np.testing.assert_allclose(bn.gvar.get(), 0.5 * var)
+    inf = model.fprop(be.array(x), inference=True).get()
+    np.testing.assert_allclose(inf, (x - 0.5 * mean) / np.sqrt(0.5 * var + 1e-3))
+
+
+def test_lrn_values(backend64):
+    be = backend64
+    x = np.random.RandomState(3).normal(size=(5, 2, 2, be.bsz))
+    layer = LRN(3, ascale=0.7, bpower=0.75)
+    out = run_layer(be, [Convolution((1, 1, 5), init=Array(np.eye(5))), layer], (5, 2, 2), x)
+    sq = np.pad(x ** 2, ((1, 1), (0, 0), (0, 0), (0, 0)))
+    window = sq[:-2] + sq[1:-1] + sq[2:]
+    expect = x / (1 + 0.7 / 3 * window) ** 0.75
+    np.testing.assert_allclose(out, expect.reshape(-1, be.bsz), rtol=1e-12)
+
+
+@pytest.mark.parametrize('case', CONV_CASES, ids=[str(c['fshape']) + str(i)
+                                                  for i, c in enumerate(CONV_CASES)])
+def test_conv_gradients(backend64, case):
+    gradcheck(Convolution(init=Gaussian(), **case), (2, 7, 6))
+
+
+def test_conv_bias_batchnorm_activation_gradients(backend64):
+    gradcheck(Conv((3, 3, 3), init=Gaussian(), padding=1, bias=Gaussian(), activation=Tanh()),
+              (2, 4, 5))
+    gradcheck(Conv((3, 3, 3), init=Gaussian(), padding=1, batch_norm=True,
+                   activation=Rectlin()), (2, 4, 4))
+
+
+def test_deconv_gradients(backend64):
+    gradcheck(Deconv((3, 3, 2), init=Gaussian(), strides=2, padding=1, bias=Gaussian()),
+              (3, 3, 3))
+    gradcheck(Deconv((2, 3, 3), init=Gaussian(), strides=1, padding=0, dilation=2), (2, 3, 4))
+
+
+@pytest.mark.parametrize('fshape,op,stride,pad', POOL_CASES)
+def test_pooling_gradients(backend64, fshape, op, stride, pad):
+    gradcheck([Convolution((1, 1, 3), init=Gaussian()),
+               Pooling(fshape, op=op, strides=stride, padding=pad)], (2, 6, 5))
+
+
+def test_batchnorm_gradients_after_affine_and_conv(backend64):
+    gradcheck(Affine(4, init=Gaussian(), batch_norm=True, activation=Tanh()), 5)
+    gradcheck([Convolution((3, 3, 3), init=Gaussian(), padding=1), BatchNorm(),
+               Activation(Tanh())], (2, 4, 4))
+
+
+def test_lrn_gradients(backend64):
+    gradcheck([Convolution((1, 1, 5), init=Gaussian()), LRN(3, ascale=0.5, bpower=0.75)],
+              (2, 3, 3))
+
+
+def test_per_channel_bias_on_conv_outputs(backend64):
+    gradcheck([Convolution((3, 3, 4), init=Gaussian(), padding=1), Bias(init=Gaussian())],
+              (2, 4, 4))
+
+
+def test_softmax_over_channels_of_conv_outputs(backend64):
+    from neon_compat.layers import GeneralizedCost
+    from neon_compat.transforms import CrossEntropyMulti
+    be = backend64
+    t = np.eye(4)[np.random.RandomState(4).randint(0, 4, be.bsz)].T
+    gradcheck([Convolution((2, 2, 4), init=Gaussian()), Activation(Softmax())], (2, 2, 2),
+              cost=GeneralizedCost(CrossEntropyMulti()), targets=t)
+
+
+def test_non_image_input_is_a_clear_error(backend64):
+    with pytest.raises(ValueError, match=r'needs \(C, H, W\) inputs'):
+        Model([Convolution((3, 3, 2), init=Gaussian())]).initialize(12)
