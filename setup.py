@@ -22,6 +22,9 @@ setup(
         'configargparse>=1.5',
         'Pillow>=9.0',
     ],
+    entry_points={
+        'console_scripts': ['neon-convert-vgg16 = neon_compat.util.convert:main'],
+    },
     extras_require={
         'gpu': ['cupy-cuda12x>=13'],
         'test': ['pytest>=7'],

@@ -21,7 +21,12 @@ from neon.optimizers import GradientDescentMomentum, MultiOptimizer
 from neon.util.argparser import NeonArgparser
 
 import ae_models as models  # FIX: the document imports the model file as "models"
-from transfer_utils import import_matching_layers
+import os
+import sys
+# the transfer helpers are Practice 3's
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                                'practice3_transfer'))
+from transfer_utils import import_matching_layers  # noqa: E402
 
 
 def generate_dataset(subset_name, subset, outputs, save_path):

@@ -15,7 +15,12 @@ from neon.util.argparser import NeonArgparser
 from neon.util.persist import load_obj
 
 import ae_models
-from transfer_utils import import_matching_layers, save_inference
+import os
+import sys
+# the transfer helpers are Practice 3's
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                                'practice3_transfer'))
+from transfer_utils import import_matching_layers, save_inference  # noqa: E402
 
 parser = NeonArgparser(__doc__)
 parser.add_argument('--data_root', default='./data_wiki')

@@ -98,23 +98,25 @@ class LayerContainer(Layer):
         self._desc = desc
         return desc
 
-    @staticmethod
-    def fusion_pass(layers):
-        """Pair legacy (Convolution, Bias) layer dicts, as neon 2.3+ does on load."""
-        result, skip_next = [], False
-        for i, l1 in enumerate(layers):
-            if skip_next:
-                skip_next = False
-                continue
-            l2 = layers[i + 1] if i + 1 < len(layers) else None
-            if isinstance(l1, dict) and isinstance(l2, dict) and \
-                    l1.get('type') == 'neon.layers.layer.Convolution' and \
-                    l2.get('type') == 'neon.layers.layer.Bias':
-                result.append([l1, l2])
-                skip_next = True
+    def fusion_pass(self, layers):
+        """Pair legacy (Convolution, Bias) layer dicts (neon < 2.3 files) where this
+        network has a Convolution_bias, as neon 2.3+ does on load. Pairs facing a
+        separate Convolution and Bias (a network rebuilt from such a file, or built
+        that way as Practice 3's) stay separate."""
+        result, i = [], 0
+        for layer in self.layers:
+            if i >= len(layers):
+                break
+            ldict = layers[i]
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            if type(layer).__name__ == 'Convolution_bias' and _is_type(ldict, 'Convolution') \
+                    and _is_type(nxt, 'Bias'):
+                result.append([ldict, nxt])
+                i += 2
             else:
-                result.append(l1)
-        return result
+                result.append(ldict)
+                i += 1
+        return result + list(layers[i:])
 
     def load_weights(self, pdict, load_states=True):
         """Load each child's weights from a container description."""
@@ -172,6 +174,11 @@ class LayerContainer(Layer):
         for layer in self.layers:
             if hasattr(layer, "accumulate_updates"):
                 layer.set_acc_on(acc_on)
+
+
+def _is_type(ldict, class_name):
+    return isinstance(ldict, dict) and str(ldict.get('type', '')).rsplit('.', 1)[-1] == \
+        class_name
 
 
 def _check_same_kind(layer, ldict):

@@ -154,8 +154,8 @@ class Convolution_bias(Convolution):
 
     def set_params(self, pdict):
         if isinstance(pdict, list):
-            logger.warning("%s: reading a neon < 2.3 file (separate Convolution and Bias "
-                           "layers)", self.name)
+            logger.info("%s: fusing the Convolution and Bias layers of a neon < 2.3 file",
+                        self.name)
             pdict = self.convert_format(pdict)
         super(Convolution_bias, self).set_params(pdict)
         if self.weight_bias is not None and self.grad_bias is None:

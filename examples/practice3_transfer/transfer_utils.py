@@ -1,5 +1,5 @@
 """The course's transfer-learning helpers, as printed in the Practice 3 document
-(sections 3.2.5 and 3.2.8) and used again by Practice 4."""
+(sections 3.2.5 and 3.2.8); Practice 4 uses them again."""
 import numpy as np
 
 
