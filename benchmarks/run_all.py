@@ -4,6 +4,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bench_conv  # noqa: E402
 import bench_practice4  # noqa: E402
 
 from neon_compat.backends import cuda  # noqa: E402
@@ -13,6 +14,7 @@ def main():
     backends = ['cpu'] + (['gpu'] if cuda.device_available() else [])
     for backend in backends:
         bench_practice4.main(backend)
+        bench_conv.main(backend)
 
 
 if __name__ == '__main__':

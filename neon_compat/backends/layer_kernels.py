@@ -66,6 +66,15 @@ class LayerKernels(object):
         buf[:, ph:ph + H, pw:pw + W, :] = x
         return buf
 
+    def _scratch(self, layer, shape, dtype, key):
+        """A reusable uninitialized buffer (big per-batch temporaries would otherwise be
+        fresh pages from the OS at every call)."""
+        buf = layer.cache.get((key, shape, dtype))
+        if buf is None:
+            buf = self.xp.empty(shape, dtype=dtype)
+            layer.cache[(key, shape, dtype)] = buf
+        return buf
+
     def _zeros(self, layer, shape, dtype, key):
         buf = layer.cache.get((key, shape))
         if buf is None:
@@ -166,7 +175,8 @@ class LayerKernels(object):
         for n0, n1 in self._chunks(N, C * layer.R * layer.S * P * Q * e4.itemsize):
             n = n1 - n0
             e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
-            dcols = xp.matmul(w, e2.reshape(K, P * Q * n))
+            dcols = self._scratch(layer, (w.shape[0], P * Q * n), e4.dtype, 'dcols')
+            xp.matmul(w, e2.reshape(K, P * Q * n), out=dcols)
             self._blend(gi4[..., n0:n1], self._col2im(layer, dcols, n), alpha, beta)
         if bsum is not None:
             bsum._tensor[...] = gi4.reshape(C, -1).sum(axis=1, keepdims=True)
@@ -224,6 +234,19 @@ class LayerKernels(object):
             layer.cache['counts'] = counts
         return counts
 
+    # windows up to this many taps are pooled tap by tap (vectorized over the whole
+    # output); larger ones ('all' over a big image) through a strided window view
+    max_tap_loop = 64
+
+    def _taps(self, layer, padded):
+        """(index, view) of each window tap: padded[:, r::sh, s::sw, :] cut to (C, P, Q, n)."""
+        _, (sh, sw), _ = self._pool_geometry(layer)
+        P, Q = layer.P, layer.Q
+        for r in range(layer.R):
+            for s in range(layer.S):
+                yield r * layer.S + s, padded[:, r:r + sh * (P - 1) + 1:sh,
+                                              s:s + sw * (Q - 1) + 1:sw, :]
+
     def fprop_pool(self, layer, I, O, argmax=None, beta=0.0):
         """O = pool(I) (+ beta·O); max pooling records each window's argmax."""
         xp = self.xp
@@ -231,19 +254,45 @@ class LayerKernels(object):
         pad, _, extent = self._pool_geometry(layer)
         x = I._tensor.reshape(C, H, W, N)
         o4 = O._tensor.reshape(C, layer.P, layer.Q, N)
+        few_taps = layer.R * layer.S <= self.max_tap_loop
         if layer.op == 'max':
             xpad = self._padded(layer, x, pad, extent, -np.inf, 'pool_pad')
-            win = self._pool_windows(layer, xpad).reshape(
-                C, layer.P, layer.Q, layer.R * layer.S, N)
-            idx = xp.argmax(win, axis=3)
-            res = xp.take_along_axis(win, idx[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+            if few_taps:
+                res, idx, bigger, step = None, None, None, None
+                for t, tap in self._taps(layer, xpad):
+                    if res is None:
+                        res = self._scratch(layer, tap.shape, tap.dtype, 'pool_max')
+                        res[...] = tap
+                        # tap indices fit a byte here (R·S <= max_tap_loop); the update
+                        # below is exact modulo 256
+                        idx = self._scratch(layer, tap.shape, np.uint8, 'pool_idx')
+                        idx.fill(0)
+                        bigger = self._scratch(layer, tap.shape, bool, 'pool_mask')
+                        step = self._scratch(layer, tap.shape, np.uint8, 'pool_step')
+                        continue
+                    xp.greater(tap, res, out=bigger)  # strict: the first maximum wins
+                    xp.subtract(np.uint8(t), idx, out=step)  # idx = t where bigger (faster
+                    step *= bigger                           # than masked assignment)
+                    idx += step
+                    xp.maximum(res, tap, out=res)
+            else:
+                win = self._pool_windows(layer, xpad).reshape(
+                    C, layer.P, layer.Q, layer.R * layer.S, N)
+                idx = xp.argmax(win, axis=3)
+                res = xp.take_along_axis(win, idx[:, :, :, None, :], axis=3)[:, :, :, 0, :]
             if argmax is not None:
                 argmax._tensor[...] = idx.reshape(argmax.shape)
             else:
                 layer.cache['argmax'] = idx
         else:
             xpad = self._padded(layer, x, pad, extent, 0, 'pool_pad')
-            res = self._pool_windows(layer, xpad).sum(axis=(3, 4)) / self._pool_counts(layer)
+            if few_taps:
+                res = None
+                for _, tap in self._taps(layer, xpad):
+                    res = tap.copy() if res is None else xp.add(res, tap, out=res)
+            else:
+                res = self._pool_windows(layer, xpad).sum(axis=(3, 4))
+            res /= self._pool_counts(layer)
         self._blend(o4, res, 1.0, beta)
         return O
 
@@ -254,16 +303,27 @@ class LayerKernels(object):
         (ph, pw), (sh, sw), (Hp, Wp) = self._pool_geometry(layer)
         err = I._tensor.reshape(C, P, Q, N)
         grad = O._tensor.reshape(C, H, W, N)
+        few_taps = layer.R * layer.S <= self.max_tap_loop
         if layer.op == 'max':
-            idx = argmax._tensor.reshape(C, P, Q, N).astype(np.int64) if argmax is not None \
+            idx = argmax._tensor.reshape(C, P, Q, N) if argmax is not None \
                 else layer.cache['argmax']
-            rows = xp.arange(P).reshape(1, P, 1, 1) * sh + idx // layer.S
-            cols = xp.arange(Q).reshape(1, 1, Q, 1) * sw + idx % layer.S
-            chan = xp.arange(C).reshape(C, 1, 1, 1)
-            batch = xp.arange(N).reshape(1, 1, 1, N)
-            flat = ((chan * Hp + rows) * Wp + cols) * N + batch
-            dxpad = xp.bincount(flat.reshape(-1), weights=err.reshape(-1),
-                                minlength=C * Hp * Wp * N).reshape(C, Hp, Wp, N)
+            if few_taps:
+                dxpad = self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
+                routed = self._scratch(layer, err.shape, err.dtype, 'pool_routed')
+                chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
+                for t, tap in self._taps(layer, dxpad):
+                    xp.equal(idx, t, out=chosen)
+                    xp.multiply(err, chosen, out=routed)
+                    tap += routed
+            else:
+                idx = idx.astype(np.int64)
+                rows = xp.arange(P).reshape(1, P, 1, 1) * sh + idx // layer.S
+                cols = xp.arange(Q).reshape(1, 1, Q, 1) * sw + idx % layer.S
+                chan = xp.arange(C).reshape(C, 1, 1, 1)
+                batch = xp.arange(N).reshape(1, 1, 1, N)
+                flat = ((chan * Hp + rows) * Wp + cols) * N + batch
+                dxpad = xp.bincount(flat.reshape(-1), weights=err.reshape(-1),
+                                    minlength=C * Hp * Wp * N).reshape(C, Hp, Wp, N)
         else:
             share = err / self._pool_counts(layer)
             dxpad = self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
@@ -271,9 +331,8 @@ class LayerKernels(object):
                 windows = self._pool_windows(layer, dxpad)  # disjoint: one broadcast add
                 windows += share[:, :, :, None, None, :]
             else:
-                for r in range(layer.R):
-                    for s in range(layer.S):
-                        dxpad[:, r:r + sh * (P - 1) + 1:sh, s:s + sw * (Q - 1) + 1:sw, :] += share
+                for _, tap in self._taps(layer, dxpad):
+                    tap += share
         self._blend(grad, dxpad[:, ph:ph + H, pw:pw + W, :].astype(grad.dtype, copy=False),
                     alpha, beta)
         return O
@@ -288,38 +347,55 @@ class LayerKernels(object):
         the running averages gmean/gvar = rho·g + (1 − rho)·batch. Inference: gmean/gvar.
         """
         xp = self.xp
-        xa = x._tensor
+        xa, ya = x._tensor, y._tensor
+        out = ya if accumbeta == 0 else xp.empty_like(ya)
         if inference:
             mean, var = gmean._tensor, gvar._tensor
+            xp.subtract(xa, mean, out=out)
         else:
             mean = xa.mean(axis=1, keepdims=True)
-            var = xp.square(xa - mean).mean(axis=1, keepdims=True)
+            xp.subtract(xa, mean, out=out)
+            var = xp.einsum('ij,ij->i', out, out).reshape(-1, 1) / xa.shape[1]
             xsum._tensor[...] = mean
             xvar._tensor[...] = var
             gmean._tensor[...] = gmean._tensor * rho + (1.0 - rho) * mean
             gvar._tensor[...] = gvar._tensor * rho + (1.0 - rho) * var
-        scale = gamma._tensor / xp.sqrt(var + eps)
-        res = (xa - mean) * scale + beta._tensor
+        out *= (gamma._tensor / xp.sqrt(var + eps)).astype(out.dtype, copy=False)
+        out += beta._tensor.astype(out.dtype, copy=False)
         if relu:
-            xp.maximum(res, 0, out=res)
-        self._blend(y._tensor, res, 1.0, accumbeta)
+            xp.maximum(out, 0, out=out)
+        if accumbeta != 0:
+            ya *= accumbeta
+            ya += out
         return y
 
     def compound_bprop_bn(self, delta_out, grad_gamma, grad_beta, delta_in, x, xsum, xvar,
                           gamma, eps, binary=False, layer=None):
-        """BatchNorm gradients from the batch statistics stored by compound_fprop_bn."""
+        """BatchNorm gradients from the batch statistics stored by compound_fprop_bn.
+
+        With xhat = (x − mean)·inv_std: dgamma = Σ xhat·δ, dbeta = Σ δ and
+        dx = gamma·inv_std·(δ − (xhat·dgamma + dbeta)/n), computed as a·δ + b·x + c
+        with per-row a, b, c (no full-size temporaries).
+        """
         xp = self.xp
         xa, err = x._tensor, delta_in._tensor
+        n = xa.shape[1]
+        mean = xsum._tensor
         inv_std = 1.0 / xp.sqrt(xvar._tensor + eps)
-        xhat = (xa - xsum._tensor) * inv_std
-        g_gamma = (xhat * err).sum(axis=1, keepdims=True)
         g_beta = err.sum(axis=1, keepdims=True)
+        g_gamma = inv_std * (xp.einsum('ij,ij->i', xa, err).reshape(-1, 1) - mean * g_beta)
         grad_gamma._tensor[...] = g_gamma
         grad_beta._tensor[...] = g_beta
         if delta_out is not None:
-            n = xa.shape[1]
-            delta_out._tensor.reshape(xa.shape)[...] = \
-                gamma._tensor * inv_std * (err - (xhat * g_gamma + g_beta) / n)
+            a = gamma._tensor * inv_std
+            b = -a * inv_std * g_gamma / n
+            c = -b * mean - a * g_beta / n
+            d = delta_out._tensor.reshape(xa.shape)
+            dtype = d.dtype
+            xp.multiply(err, a.astype(dtype, copy=False), out=d)
+            scratch = xp.multiply(xa, b.astype(dtype, copy=False))
+            d += scratch
+            d += c.astype(dtype, copy=False)
         return delta_out
 
     # --- local response normalization ---------------------------------------

@@ -307,7 +307,9 @@ class Pooling(Layer):
     def allocate(self, shared_outputs=None):
         super(Pooling, self).allocate(shared_outputs)
         if self.op == 'max' and self.argmax is None:
-            self.argmax = self.be.zeros(self.outputs.shape, dtype=np.int32)
+            taps = self.nglayer.R * self.nglayer.S
+            self.argmax = self.be.zeros(self.outputs.shape,
+                                        dtype=np.uint8 if taps <= 256 else np.int32)
 
     def fprop(self, inputs, inference=False, beta=0.0):
         self.inputs = inputs
