@@ -40,6 +40,8 @@ _OWN_PREFIX = 'neon_compat'
 _PUBLISHED_AS = {
     'neon_compat.layers.convolutional': 'neon_compat.layers.layer',
     'neon_compat.layers.normalization': 'neon_compat.layers.layer',
+    'neon_compat.layers.cost_layers': 'neon_compat.layers.layer',
+    'neon_compat.layers.branch_layers': 'neon_compat.layers.layer',
 }
 
 

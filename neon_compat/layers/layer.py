@@ -9,7 +9,6 @@ import numpy as np
 
 from neon_compat import NervanaObject, ShapeError
 from neon_compat.backends.tensor import Tensor
-from neon_compat.util.compat import scalar_array
 
 
 def interpret_in_shape(xshape):
@@ -176,78 +175,6 @@ class Layer(NervanaObject):
 def _feeds_from_data(layer):
     """True for a DataTransform that is the first layer (its deltas are never used)."""
     return type(layer) is DataTransform and not getattr(layer, 'prev_layer', None)
-
-
-class BranchNode(Layer):
-    """A node shared by the branches of a Tree: the same name gives the same object.
-
-    Arguments:
-        name (str, optional): node name (one instance per name, None included).
-    """
-    instances = {}
-
-    def __new__(cls, name=None):
-        if name in cls.instances:
-            return cls.instances[name]
-        return Layer.__new__(cls)
-
-    def __init__(self, name=None):
-        if name not in BranchNode.instances:
-            BranchNode.instances[name] = self
-            super(BranchNode, self).__init__(name)
-            self.owns_output = False
-
-    def fprop(self, inputs=None, inference=False):
-        if self.outputs is None and inputs is not None:
-            self.outputs = inputs
-        return self.outputs
-
-    def configure(self, in_obj):
-        if hasattr(self, 'in_shape') and in_obj is None:
-            return self
-        super(BranchNode, self).configure(in_obj)
-        self.out_shape = self.in_shape
-        return self
-
-    def set_deltas(self, delta_buffers):
-        if self.deltas is None:
-            self.deltas = self.be.iobuf(self.in_shape, shared=delta_buffers.buffers[0])
-            delta_buffers.buffers.reverse()
-
-    def bprop(self, error, alpha=1.0, beta=0.0):
-        pass
-
-
-class SkipNode(Layer):
-    """Identity layer (used with MergeSum); fprop accumulates with `beta`.
-
-    Arguments:
-        name (str, optional)
-    """
-
-    def __init__(self, name=None):
-        super(SkipNode, self).__init__(name)
-        self.owns_delta = True
-
-    def configure(self, in_obj):
-        super(SkipNode, self).configure(in_obj)
-        self.out_shape = self.in_shape
-        return self
-
-    def fprop(self, inputs=None, inference=False, beta=0):
-        if beta == 0:
-            self.outputs[:] = inputs
-        else:
-            self.outputs[:] = self.outputs * beta + inputs
-        return self.outputs
-
-    def bprop(self, error, alpha=1.0, beta=0.0):
-        if self.deltas is not None:
-            if beta == 0:
-                self.deltas[:] = error * alpha
-            else:
-                self.deltas[:] = error * alpha + self.deltas * beta
-        return self.deltas
 
 
 class _TransformLayer(Layer):
@@ -647,74 +574,6 @@ class Dropout(Layer):
         return self.deltas
 
 
-class GeneralizedCost(NervanaObject):
-    """Applies a cost function to the network output.
-
-    Arguments:
-        costfunc (Cost): e.g. CrossEntropyBinary(), SumSquared().
-        name (str, optional)
-
-    `get_cost(y, t)` returns the mean per-column cost as a (1, 1) host array;
-    `get_errors(y, t)` returns the deltas, shaped like the output buffer.
-    """
-
-    def __init__(self, costfunc, name=None):
-        super(GeneralizedCost, self).__init__(name)
-        self.costfunc = costfunc
-        self.outputs = None
-        self.deltas = None
-        self.cost_buffer = self.be.empty((1, 1)) if self.be is not None else None
-
-    def initialize(self, in_obj):
-        if not isinstance(in_obj, Layer):
-            raise TypeError('GeneralizedCost.initialize needs the network (a Layer), got '
-                            '{}'.format(type(in_obj).__name__))
-        self.prev_layer = in_obj
-        self.parallelism = in_obj.parallelism
-        self.nstep = interpret_in_shape(in_obj.out_shape)[1]
-        self.outputs = self.be.iobuf((1, self.nstep), persist_values=False)
-        self.deltas = self.be.iobuf(in_obj.out_shape, persist_values=False)
-        if self.cost_buffer is None:
-            self.cost_buffer = self.be.empty((1, 1))
-        self.cost = np.empty([1, 1], dtype=np.float32)
-
-    def get_cost(self, inputs, targets):
-        self.outputs[:] = self.costfunc(inputs, targets)
-        self.be.mean(self.outputs, axis=1, out=self.cost_buffer)
-        self.cost = scalar_array(self.cost_buffer.get())
-        return self.cost
-
-    def get_errors(self, inputs, targets):
-        self.deltas[:] = self.costfunc.bprop(inputs, targets)
-        return self.deltas
-
-
-class GeneralizedCostMask(GeneralizedCost):
-    """GeneralizedCost whose targets come as (targets, mask); masked entries cost nothing.
-
-    Arguments:
-        costfunc (Cost): the cost.
-        weights (float): scale of cost and deltas, default 1.
-        name (str, optional)
-    """
-
-    def __init__(self, costfunc, weights=1.0, name=None):
-        super(GeneralizedCostMask, self).__init__(costfunc, name)
-        self.weights = weights
-
-    def get_cost(self, inputs, targets_mask):
-        targets, mask = targets_mask
-        self.outputs[:] = self.costfunc(inputs * mask, targets * mask)
-        self.cost_buffer[:] = self.be.mean(self.outputs, axis=1) * self.weights
-        self.cost = scalar_array(self.cost_buffer.get())
-        return self.cost
-
-    def get_errors(self, inputs, targets_mask):
-        targets, mask = targets_mask
-        self.deltas[:] = self.costfunc.bprop(inputs, targets) * mask * self.weights
-        return self.deltas
-
-
 class CompoundLayer(list):
     """A list of layers built from one call (flattened by containers).
 
@@ -773,6 +632,9 @@ class Affine(CompoundLayer):
 
 # neon kept these in this module; they live in separate files here and are published
 # under this module's name (see neon_compat.public_module_name)
+from neon_compat.layers.branch_layers import BranchNode, SkipNode  # noqa: E402,F401
+from neon_compat.layers.cost_layers import (  # noqa: E402,F401
+    GeneralizedCost, GeneralizedCostMask)
 from neon_compat.layers.normalization import BatchNorm, LRN  # noqa: E402,F401
 from neon_compat.layers.convolutional import (  # noqa: E402,F401
     Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)
