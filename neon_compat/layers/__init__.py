@@ -4,3 +4,6 @@ from neon_compat.layers.layer import (  # noqa: F401
     GeneralizedCost, GeneralizedCostMask, BranchNode, SkipNode, CompoundLayer, BatchNorm, LRN,
     Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)
 from neon_compat.layers.container import Sequential, DeltasTree, LayerContainer  # noqa: F401
+from neon_compat.layers.recurrent import (  # noqa: F401
+    Recurrent, LSTM, GRU, BiRNN, BiLSTM, RecurrentSum, RecurrentMean, RecurrentLast,
+    DeepBiRNN, DeepBiLSTM)
