@@ -89,7 +89,8 @@ def gradcheck(layers, in_shape, inputs=None, cost=None, targets=None, eps=1e-6, 
 
     Arguments:
         layers (Layer or list): the layers (or a container) to check.
-        in_shape (int or tuple): the input shape, batch excluded.
+        in_shape (int, tuple or list): the input shape, batch excluded; a list of shapes
+            for layers taking several inputs (then check_inputs=False).
         inputs (ndarray, optional): input buffer (features, columns); random N(0,1) if None.
         cost (GeneralizedCost, optional): check L = Σ per-column cost instead of a projection.
         targets (ndarray or tuple, optional): targets for the cost, shaped like the output
@@ -112,16 +113,22 @@ def gradcheck(layers, in_shape, inputs=None, cost=None, targets=None, eps=1e-6, 
                          'batch_size=N)')
     rng = np.random.RandomState(seed)
     layer_list = layers if isinstance(layers, list) else [layers]
-    net = Sequential([_InputLayer()] + layer_list)
+    multi_input = isinstance(in_shape, list)
+    if multi_input and check_inputs:
+        raise ValueError('with several inputs (MergeMultistream) use check_inputs=False')
+    net = Sequential(layer_list if multi_input else [_InputLayer()] + layer_list)
     net.configure(in_shape)
     net.allocate()
     net.allocate_deltas()
     if cost is not None:
         cost.initialize(net)
 
-    in_buf_shape = net.layers[0].outputs.shape
-    x_host = rng.normal(size=in_buf_shape) if inputs is None else np.array(inputs, np.float64)
-    x = be.array(x_host)
+    if multi_input:
+        x = [be.array(rng.normal(size=(int(np.prod(s)), be.bsz))) for s in in_shape]
+    else:
+        in_buf_shape = net.layers[0].outputs.shape
+        x = be.array(rng.normal(size=in_buf_shape) if inputs is None
+                     else np.array(inputs, np.float64))
     if isinstance(targets, tuple):  # (targets, mask) for GeneralizedCostMask
         t = tuple(be.array(a) for a in targets)
     else:
@@ -130,23 +137,27 @@ def gradcheck(layers, in_shape, inputs=None, cost=None, targets=None, eps=1e-6, 
 
     def forward():
         be.rng_set_state(rng_state)  # the same dropout masks at every evaluation
-        y = net.fprop(x, inference=inference)
-        return y
+        return net.fprop(x, inference=inference)
+
+    def as_list(y):
+        return y if isinstance(y, list) else [y]
 
     y = forward()
-    proj = be.array(rng.normal(size=y.shape)) if cost is None else None
+    proj = [be.array(rng.normal(size=o.shape)) for o in as_list(y)] if cost is None else None
 
     def objective():
         out = forward()
         if cost is None:
-            return float(np.sum(out.get() * proj.get()))
+            return float(sum(np.sum(o.get() * p.get()) for o, p in zip(as_list(out), proj)))
         # get_cost is the (weighted) mean over columns; the deltas are per column
-        return float(np.asarray(cost.get_cost(out, t)).reshape(-1)[0]) * out.shape[1]
+        return float(np.asarray(cost.get_cost(out, t)).reshape(-1)[0]) * as_list(out)[0].shape[1]
 
     # analytic gradients at the unperturbed point
     y = forward()
     if cost is None:
-        error = be.array(proj.get())  # a copy: some layers work on the error in place
+        # copies: some layers work on the error in place
+        error = [be.array(p.get()) for p in proj]
+        error = error if isinstance(y, list) else error[0]
     else:
         cost.get_cost(y, t)
         error = cost.get_errors(y, t)
