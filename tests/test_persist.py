@@ -94,3 +94,11 @@ def test_damaged_gzip_is_reported(tmp_path):
     path.write_bytes(gzip.compress(b'0123456789')[:12])
     with pytest.raises(ModelFileError):
         load_obj(str(path))
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    path = tmp_path / 'm.prm'
+    save_obj({'a': 1}, str(path))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -305,8 +305,14 @@ class OpTreeEvaluator(object):
         try:
             target[...] = result
         except ValueError:
-            raise ValueError('cannot assign a value of shape {} to a tensor of shape {}'.format(
-                getattr(result, 'shape', ()), target.shape)) from None
+            size = getattr(result, 'size', None)
+            if size != target.size:
+                raise ShapeError('cannot assign a value of shape {} to a tensor of shape '
+                                 '{}'.format(getattr(result, 'shape', ()), target.shape)) \
+                    from None
+            # same number of elements, shapes not broadcastable: copy in element order,
+            # as neon's gpu backend did (course code relies on it)
+            target[...] = result.reshape(target.shape)
 
     def evaluate(self, node):
         """The array value of a tree, tensor or scalar."""

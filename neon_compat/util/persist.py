@@ -69,6 +69,15 @@ def ensure_dirs_exist(path):
     return path
 
 
+def _file_mode(path):
+    """The existing file's mode, or what a plain open() would give (0666 less umask)."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path, write_bytes):
     """Call write_bytes(fileobj) on a temporary file, then rename it onto `path`."""
     path = ensure_dirs_exist(_expand(path))
@@ -80,6 +89,7 @@ def atomic_write(path, write_bytes):
             write_bytes(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
