@@ -1,0 +1,201 @@
+"""Recurrent layers: outputs against plain step-by-step references (neon's weight
+layout and gate order), float64 gradient checks, and state across minibatches."""
+import numpy as np
+import pytest
+
+from neon_compat.initializers import Gaussian, Uniform
+from neon_compat.layers import (Recurrent, LSTM, GRU, BiRNN, BiLSTM, RecurrentSum,
+                                RecurrentMean, RecurrentLast, DeepBiRNN, DeepBiLSTM, Affine)
+from neon_compat.models import Model
+from neon_compat.transforms import Tanh, Logistic, Rectlin
+from neon_compat.util.gradcheck import gradcheck
+
+
+def sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def blocks(W, nin, nout, ngates):
+    """neon's layout: W_input/W_recur are reinterpretations of row blocks of W."""
+    g = ngates * nout
+    return (W[:nin].reshape(g, nin), W[nin:nin + nout].reshape(g, nout),
+            W[-1:].reshape(g, 1))
+
+
+def ref_rnn(x_steps, Wi, Wr, b, nout, reverse=False):
+    h = np.zeros((nout, x_steps[0].shape[1]))
+    out = [None] * len(x_steps)
+    order = range(len(x_steps) - 1, -1, -1) if reverse else range(len(x_steps))
+    for t in order:
+        h = np.tanh(Wi @ x_steps[t] + Wr @ h + b)
+        out[t] = h
+    return out
+
+
+def ref_lstm(x_steps, Wi, Wr, b, nout, reverse=False):
+    N = x_steps[0].shape[1]
+    h, c = np.zeros((nout, N)), np.zeros((nout, N))
+    out = [None] * len(x_steps)
+    order = range(len(x_steps) - 1, -1, -1) if reverse else range(len(x_steps))
+    for t in order:
+        z = Wi @ x_steps[t] + Wr @ h + b
+        i, f, o = sig(z[:nout]), sig(z[nout:2 * nout]), sig(z[2 * nout:3 * nout])
+        g = np.tanh(z[3 * nout:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        out[t] = h
+    return out
+
+
+def ref_gru(x_steps, Wi, Wr, b, nout):
+    h = np.zeros((nout, x_steps[0].shape[1]))
+    out = []
+    for x in x_steps:
+        zx = Wi @ x + b
+        r = sig(zx[:nout] + Wr[:nout] @ h)
+        z = sig(zx[nout:2 * nout] + Wr[nout:2 * nout] @ h)
+        cand = np.tanh(zx[2 * nout:] + Wr[2 * nout:] @ (r * h))
+        h = (1 - z) * h + z * cand
+        out.append(h)
+    return out
+
+
+def run(be, layer, nin, T, seed=0):
+    model = Model([layer])
+    model.initialize((nin, T))
+    x = np.random.RandomState(seed).normal(size=(nin, T * be.bsz))
+    out = model.fprop(be.array(x)).get()
+    steps = [x[:, t * be.bsz:(t + 1) * be.bsz] for t in range(T)]
+    return out, steps, layer.W.get()
+
+
+def stack(steps):
+    return np.hstack(steps)
+
+
+@pytest.mark.parametrize('T', [1, 3, 5])
+def test_recurrent_matches_reference(backend64, T):
+    be, nin, nout = backend64, 4, 3
+    out, steps, W = run(be, Recurrent(nout, Gaussian(scale=0.5), activation=Tanh()), nin, T)
+    np.testing.assert_allclose(out, stack(ref_rnn(steps, *blocks(W, nin, nout, 1), nout)),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize('T', [1, 4])
+def test_lstm_matches_reference(backend64, T):
+    be, nin, nout = backend64, 3, 4
+    layer = LSTM(nout, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())
+    out, steps, W = run(be, layer, nin, T)
+    assert W.shape == (nin + nout + 1, 4 * nout)
+    np.testing.assert_allclose(out, stack(ref_lstm(steps, *blocks(W, nin, nout, 4), nout)),
+                               rtol=1e-12)
+
+
+def test_gru_matches_reference(backend64):
+    be, nin, nout, T = backend64, 3, 4, 4
+    layer = GRU(nout, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())
+    out, steps, W = run(be, layer, nin, T)
+    np.testing.assert_allclose(out, stack(ref_gru(steps, *blocks(W, nin, nout, 3), nout)),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize('split', [False, True])
+def test_birnn_output_order(backend64, split):
+    be, nin, nout, T = backend64, 4, 3, 4
+    layer = BiRNN(nout, Gaussian(scale=0.5), activation=Tanh(), split_inputs=split)
+    out, steps, W = run(be, layer, nin, T)
+    nd = nin // 2 if split else nin
+    rows = nd + nout + 1
+    assert W.shape == (2 * rows, nout)
+    xf = [s[:nd] for s in steps] if split else steps
+    xb = [s[nd:] for s in steps] if split else steps
+    fwd = ref_rnn(xf, *blocks(W[:rows], nd, nout, 1), nout)
+    bwd = ref_rnn(xb, *blocks(W[rows:], nd, nout, 1), nout, reverse=True)
+    np.testing.assert_allclose(out[:nout], stack(fwd), rtol=1e-12)
+    np.testing.assert_allclose(out[nout:], stack(bwd), rtol=1e-12)
+
+
+def test_bilstm_output_order(backend64):
+    be, nin, nout, T = backend64, 3, 2, 3
+    layer = BiLSTM(nout, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())
+    out, steps, W = run(be, layer, nin, T)
+    rows = nin + nout + 1
+    np.testing.assert_allclose(out[:nout], stack(ref_lstm(steps, *blocks(W[:rows], nin, nout,
+                                                                         4), nout)), rtol=1e-12)
+    np.testing.assert_allclose(out[nout:], stack(ref_lstm(steps, *blocks(W[rows:], nin, nout,
+                                                                         4), nout,
+                                                          reverse=True)), rtol=1e-12)
+
+
+def test_init_fills_each_gate_block_and_zero_bias(backend64):
+    layer = LSTM(3, Uniform(1, 2), init_inner=Uniform(-2, -1), activation=Tanh(),
+                 gate_activation=Logistic())
+    Model([layer]).initialize((2, 2))
+    Wi, Wr, b = blocks(layer.W.get(), 2, 3, 4)
+    assert (Wi >= 1).all() and (Wr <= -1).all() and (b == 0).all()
+
+
+def test_state_carries_over_minibatches_unless_reset(backend64):
+    be = backend64
+    x = be.array(np.random.RandomState(1).normal(size=(3, 2 * be.bsz)))
+    for reset, same in ((False, False), (True, True)):
+        layer = Recurrent(2, Gaussian(scale=0.5), activation=Tanh(), reset_cells=reset)
+        model = Model([layer])
+        model.initialize((3, 2))
+        first = model.fprop(x).get()
+        second = model.fprop(x).get()
+        assert np.allclose(first, second) == same
+
+
+RECURRENT_LAYERS = [
+    lambda: Recurrent(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True),
+    lambda: Recurrent(3, Gaussian(scale=0.5), init_inner=Gaussian(scale=0.3),
+                      activation=Rectlin(), reset_cells=True),
+    lambda: LSTM(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                 reset_cells=True),
+    lambda: GRU(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                reset_cells=True),
+    lambda: BiRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True),
+    lambda: BiRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True,
+                  split_inputs=True),
+    lambda: BiLSTM(2, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                   reset_cells=True),
+]
+IDS = ['Recurrent', 'RecurrentRelu', 'LSTM', 'GRU', 'BiRNN', 'BiRNNsplit', 'BiLSTM']
+
+
+@pytest.mark.parametrize('T', [1, 2, 4])
+@pytest.mark.parametrize('make', RECURRENT_LAYERS, ids=IDS)
+def test_recurrent_gradients(backend64, make, T):
+    gradcheck(make(), (4, T))
+
+
+@pytest.mark.parametrize('summary', [RecurrentSum, RecurrentMean, RecurrentLast])
+def test_sequence_summary_gradients(backend64, summary):
+    gradcheck([LSTM(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                    reset_cells=True), summary(), Affine(2, Gaussian())], (4, 3))
+
+
+def test_deep_stacks(backend64):
+    layers = DeepBiRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True, depth=2)
+    assert [l.split_inputs for l in layers] == [False, True]
+    gradcheck(layers, (4, 3))
+    gradcheck(DeepBiLSTM(2, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                         reset_cells=True, depth=2), (3, 2))
+
+
+def test_conv_features_feed_an_rnn_as_channel_rows_by_width(backend64):
+    from neon_compat.layers import Conv
+    layers = [Conv((2, 2, 3), init=Gaussian(), padding=0),
+              BiRNN(2, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True)]
+    model = Model(layers)
+    model.initialize((2, 3, 4))
+    assert layers[1].nin == 3 * 2 and layers[1].nsteps == 3
+    gradcheck(layers, (2, 3, 4))
+
+
+def test_missing_activations_are_reported():
+    with pytest.raises(ValueError, match='activation'):
+        Recurrent(3, Gaussian())
+    with pytest.raises(ValueError, match='gate_activation'):
+        LSTM(3, Gaussian(), activation=Tanh())
