@@ -6,6 +6,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_conv  # noqa: E402
 import bench_practice4  # noqa: E402
+import bench_rnn  # noqa: E402
 
 from neon_compat.backends import cuda  # noqa: E402
 
@@ -15,6 +16,7 @@ def main():
     for backend in backends:
         bench_practice4.main(backend)
         bench_conv.main(backend)
+        bench_rnn.main(backend)
 
 
 if __name__ == '__main__':

@@ -192,10 +192,13 @@ class _RecurrentBase(ParameterLayer):
             xd = self._split(x, d)
             self.be.compound_dot(direction.W_input, xd, direction.pre)
             direction.pre[:] = direction.pre + direction.b
-            previous = None
-            for t in direction.order:
-                self._step_fprop(direction, t, previous)
-                previous = t
+            if self.cell == 'rnn':
+                self._unroll_rnn(direction)
+            else:
+                previous = None
+                for t in direction.order:
+                    self._step_fprop(direction, t, previous)
+                    previous = t
             self.outputs[d * nout:(d + 1) * nout] = direction.h
         return self.outputs
 
@@ -207,10 +210,13 @@ class _RecurrentBase(ParameterLayer):
             direction.dh[:] = 0
             if self.cell == 'lstm':
                 direction.dc[:] = 0
-            for t in reversed(direction.order):
-                direction.dh[:] = direction.dh + error[d * nout:(d + 1) * nout,
-                                                        t * N:(t + 1) * N]
-                self._step_bprop(direction, t)
+            err = error[d * nout:(d + 1) * nout]
+            if self.cell == 'rnn':
+                self._unroll_rnn_bprop(direction, err)
+            else:
+                for t in reversed(direction.order):
+                    direction.dh[:] = direction.dh + err[:, t * N:(t + 1) * N]
+                    self._step_bprop(direction, t)
             self._weight_grads(direction, self._split(self.x, d))
         if self.deltas is not None:
             deltas = self.deltas.reshape((self.nin, self.nsteps * N))
@@ -238,6 +244,36 @@ class _RecurrentBase(ParameterLayer):
                 be.compound_dot(later, prev.T, direction.dW_recur)
 
     # --- cells -------------------------------------------------------------
+    def _unroll_rnn(self, dr):
+        """Simple-RNN forward: per step one GEMM and one activation, in place in dr.pre
+        (which then holds h); the step-start states are gathered in one copy after."""
+        be, N, T = self.be, dr.N, dr.T
+        previous = dr.h0
+        for t in dr.order:
+            pre = dr.col(dr.pre, t)
+            be.compound_dot(dr.W_recur, previous, pre, beta=1.0)
+            pre[:] = self.activation(pre)
+            previous = pre
+        dr.h[:] = dr.pre
+        if dr.order[0] == 0:  # forward: step t started from h_{t-1}
+            dr.h_prev[:, :N] = dr.h0
+            if T > 1:
+                dr.h_prev[:, N:] = dr.h[:, :(T - 1) * N]
+        else:  # backward: step t started from h_{t+1}
+            dr.h_prev[:, (T - 1) * N:] = dr.h0
+            if T > 1:
+                dr.h_prev[:, :(T - 1) * N] = dr.h[:, N:]
+
+    def _unroll_rnn_bprop(self, dr, err):
+        """Simple-RNN backward: the activation derivative for all steps in one op, then
+        per step dpre_t = f'_t·(dh + err_t) and dh = W_recurᵀ·dpre_t."""
+        be, N = self.be, dr.N
+        dr.dpre[:] = self.activation.bprop(dr.pre)
+        for t in reversed(dr.order):
+            dpre = dr.col(dr.dpre, t)
+            dpre[:] = dpre * (dr.dh + err[:, t * N:(t + 1) * N])
+            be.compound_dot(dr.W_recur.T, dpre, dr.dh)
+
     def _step_fprop(self, dr, t, previous):
         """Step t (after step `previous` of the walk, None first); dr.pre's column block t
         holds W_input·x_t + b on entry and the gate activations on exit."""
