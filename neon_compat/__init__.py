@@ -42,6 +42,7 @@ _PUBLISHED_AS = {
     'neon_compat.layers.normalization': 'neon_compat.layers.layer',
     'neon_compat.layers.cost_layers': 'neon_compat.layers.layer',
     'neon_compat.layers.branch_layers': 'neon_compat.layers.layer',
+    'neon_compat.layers.embedding': 'neon_compat.layers.layer',
 }
 
 

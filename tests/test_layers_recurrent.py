@@ -199,3 +199,26 @@ def test_missing_activations_are_reported():
         Recurrent(3, Gaussian())
     with pytest.raises(ValueError, match='gate_activation'):
         LSTM(3, Gaussian(), activation=Tanh())
+
+
+def test_lookuptable_values_and_gradients(backend64):
+    from neon_compat.layers import LookupTable
+    be = backend64
+    T = 4
+    ids = np.random.RandomState(5).randint(0, 6, size=(T, be.bsz))
+    ids[0, 0] = 2  # the padding id, used at least once
+    lut = LookupTable(vocab_size=6, embedding_dim=3, init=Gaussian(), pad_idx=2)
+    model = Model([lut])
+    model.initialize(T)
+    W = lut.W.get()
+    assert (W[2] == 0).all()
+    out = model.fprop(be.array(ids.astype(float))).get()
+    np.testing.assert_allclose(out, W[ids.reshape(-1)].T)
+    assert lut.out_shape == (3, T)
+    lut.bprop(be.array(np.ones((3, T * be.bsz))))
+    assert (lut.dW.get()[2] == 0).all() and lut.dW.get().sum() > 0  # the pad row never learns
+    report = gradcheck([LookupTable(6, 3, Gaussian()),
+                        LSTM(2, Gaussian(scale=0.5), activation=Tanh(),
+                             gate_activation=Logistic(), reset_cells=True)],
+                       T, inputs=ids.astype(float), check_inputs=False)
+    assert report.ok

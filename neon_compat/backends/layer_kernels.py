@@ -427,3 +427,17 @@ class LayerKernels(object):
         delta._tensor.reshape(layer.C, -1)[...] = \
             -2 * bpower * (ascale / float(layer.J)) * window * x + e * d ** (-bpower)
         return delta
+
+    # --- embeddings -----------------------------------------------------------
+    def compound_bprop_lut(self, nin, inputs, error, error_t, dW, pad_idx, alpha=1.0,
+                           beta=0.0):
+        """dW[id] += Σ of the error columns of each occurrence of id (pad_idx skipped)."""
+        xp = self.xp
+        ids = inputs._tensor.reshape(-1).astype(np.int64)
+        grad = error._tensor.T * alpha  # (nin·bsz, embedding_dim)
+        if pad_idx is not None:
+            grad = grad * (ids != pad_idx)[:, None]
+        acc = xp.zeros(dW.shape, dtype=dW.dtype)
+        xp.add.at(acc, ids, grad)
+        self._blend(dW._tensor, acc, 1.0, beta)
+        return dW

@@ -635,6 +635,7 @@ class Affine(CompoundLayer):
 from neon_compat.layers.branch_layers import BranchNode, SkipNode  # noqa: E402,F401
 from neon_compat.layers.cost_layers import (  # noqa: E402,F401
     GeneralizedCost, GeneralizedCostMask)
+from neon_compat.layers.embedding import LookupTable  # noqa: E402,F401
 from neon_compat.layers.normalization import BatchNorm, LRN  # noqa: E402,F401
 from neon_compat.layers.convolutional import (  # noqa: E402,F401
     Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)
