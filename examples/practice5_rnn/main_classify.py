@@ -7,7 +7,8 @@ fixes of print errors are marked "FIX".
     python main_classify.py -b cpu -e 10 -z 32 --data_root data_wiki \\
         --serialize 5 --save_path model.prm
 """
-import numpy as np
+import os
+import sys
 
 from neon.callbacks.callbacks import Callbacks
 from neon.data import HDF5IteratorOneHot
@@ -16,22 +17,10 @@ from neon.transforms import Accuracy
 from neon.util.argparser import NeonArgparser
 
 import rnn_models
-
-
-def save_inference(output_file_name, outputs, subset):
-    with open(output_file_name, 'w') as output_file:
-        output_file.write('inference, target\n')
-        outputs_iter = iter(outputs)
-        try:
-            for dataset_batch in subset:
-                targets = np.transpose(dataset_batch[1].get())
-                for target in targets:
-                    output = next(outputs_iter)
-                    target_class = np.argmax(target, axis=0)
-                    output_file.write('%s, %s\n' % (output, target_class))
-        except StopIteration as e:  # the last batch might be incomplete
-            pass
-        output_file.close()
+# save_inference is printed in the Practice 5 document as in Practice 3's: use that one
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                                'practice3_transfer'))
+from transfer_utils import save_inference  # noqa: E402
 
 
 parser = NeonArgparser(__doc__)

@@ -21,6 +21,20 @@ def _dims(value, prefix, keys=('h', 'w')):
     return dict(value)
 
 
+def _conv_params(fshape, channels_key, strides, padding, dilation, **extra):
+    """neon's convolution parameter dict: fshape (R, S, <channels_key>) (or with T first),
+    strides/padding/dilation as ints (height and width) or dicts."""
+    params = {'str_h': 1, 'str_w': 1, 'str_d': 1, 'pad_h': 0, 'pad_w': 0, 'pad_d': 0,
+              'dil_h': 1, 'dil_w': 1, 'dil_d': 1, 'T': 1}
+    params.update(extra)
+    if isinstance(fshape, (tuple, list)):
+        keys = ('R', 'S') if len(fshape) == 3 else ('T', 'R', 'S')
+        fshape = dict(zip(keys + (channels_key,), fshape))
+    for d in (fshape, _dims(strides, 'str_'), _dims(padding, 'pad_'), _dims(dilation, 'dil_')):
+        params.update(d)
+    return params
+
+
 def _image_shape(layer, in_shape):
     if not isinstance(in_shape, tuple) or len(in_shape) != 3:
         raise ValueError("{} '{}' needs (C, H, W) inputs, got {}: give the data an lshape or "
@@ -53,14 +67,7 @@ class Convolution(ParameterLayer):
         self.strides = strides
         self.padding = padding
         self.dilation = dilation
-        self.convparams = {'str_h': 1, 'str_w': 1, 'str_d': 1, 'pad_h': 0, 'pad_w': 0,
-                           'pad_d': 0, 'dil_h': 1, 'dil_w': 1, 'dil_d': 1, 'T': 1, 'D': 1}
-        if isinstance(fshape, (tuple, list)):
-            keys = ('R', 'S', 'K') if len(fshape) == 3 else ('T', 'R', 'S', 'K')
-            fshape = dict(zip(keys, fshape))
-        for d in (fshape, _dims(strides, 'str_'), _dims(padding, 'pad_'),
-                  _dims(dilation, 'dil_')):
-            self.convparams.update(d)
+        self.convparams = _conv_params(fshape, 'K', strides, padding, dilation, D=1)
 
     def __str__(self):
         return "Convolution Layer '{}': {} inputs, {} outputs".format(
@@ -212,14 +219,7 @@ class Deconvolution(ParameterLayer):
         self.strides = strides
         self.padding = padding
         self.dilation = dilation
-        self.deconvparams = {'str_h': 1, 'str_w': 1, 'str_d': 1, 'pad_h': 0, 'pad_w': 0,
-                             'pad_d': 0, 'dil_h': 1, 'dil_w': 1, 'dil_d': 1, 'T': 1, 'M': 1}
-        if isinstance(fshape, (tuple, list)):
-            keys = ('R', 'S', 'C') if len(fshape) == 3 else ('T', 'R', 'S', 'C')
-            fshape = dict(zip(keys, fshape))
-        for d in (fshape, _dims(strides, 'str_'), _dims(padding, 'pad_'),
-                  _dims(dilation, 'dil_')):
-            self.deconvparams.update(d)
+        self.deconvparams = _conv_params(fshape, 'C', strides, padding, dilation, M=1)
 
     def __str__(self):
         return "Deconvolution Layer '{}': {} inputs, {} outputs".format(
