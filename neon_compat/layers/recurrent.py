@@ -63,7 +63,6 @@ class _Direction(object):
         self.h_prev = be.iobuf((nout, T))  # the state each step started from
         self.h0 = be.zeros((nout, N))      # initial state (zero, or carried over)
         self.dh = be.zeros((nout, N))
-        self.recur = be.zeros((nout, N))
         if self.cell == 'lstm':
             self.c = be.iobuf((nout, T))
             self.c_prev = be.iobuf((nout, T))
@@ -72,6 +71,7 @@ class _Direction(object):
             self.dc = be.zeros((nout, N))
         if self.cell == 'gru':
             self.rh = be.iobuf((nout, T))  # r·h_prev
+            self.recur = be.zeros((nout, N))  # d(r·h_prev)
         self.order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
         # columns of every step but the first of the walk (dW_recur is truncated there)
         self.later = slice(0, (T - 1) * N) if reverse else slice(N, T * N)
@@ -275,18 +275,14 @@ class _RecurrentBase(ParameterLayer):
             be.compound_dot(dr.W_recur.T, dpre, dr.dh)
 
     def _step_fprop(self, dr, t, previous):
-        """Step t (after step `previous` of the walk, None first); dr.pre's column block t
-        holds W_input·x_t + b on entry and the gate activations on exit."""
+        """LSTM/GRU step t (after step `previous` of the walk, None first); dr.pre's column
+        block t holds W_input·x_t + b on entry and the gate activations on exit."""
         be, nout = self.be, self.nout
         pre = dr.col(dr.pre, t)
         h_prev = dr.col(dr.h_prev, t)
         h_prev[:] = dr.h0 if previous is None else dr.col(dr.h, previous)
         h = dr.col(dr.h, t)
-        if self.cell == 'rnn':
-            be.compound_dot(dr.W_recur, h_prev, pre, beta=1.0)
-            pre[:] = self.activation(pre)
-            h[:] = pre
-        elif self.cell == 'lstm':
+        if self.cell == 'lstm':
             be.compound_dot(dr.W_recur, h_prev, pre, beta=1.0)
             ifo, g = pre[:3 * nout], pre[3 * nout:]
             ifo[:] = self.gate_activation(ifo)
@@ -311,14 +307,12 @@ class _RecurrentBase(ParameterLayer):
             h[:] = (1.0 - z) * h_prev + z * cand
 
     def _step_bprop(self, dr, t):
-        """dr.dh holds dL/dh_t; leaves dL/d(h of the previous walk step) in dr.dh."""
+        """LSTM/GRU step t: dr.dh holds dL/dh_t; leaves dL/d(h of the previous walk step)
+        in dr.dh."""
         be, nout = self.be, self.nout
         pre, dpre = dr.col(dr.pre, t), dr.col(dr.dpre, t)
         h_prev = dr.col(dr.h_prev, t)
-        if self.cell == 'rnn':
-            dpre[:] = self.activation.bprop(pre) * dr.dh
-            be.compound_dot(dr.W_recur.T, dpre, dr.dh)
-        elif self.cell == 'lstm':
+        if self.cell == 'lstm':
             i, f, o, g = (pre[k * nout:(k + 1) * nout] for k in range(4))
             di, df, do, dg = (dpre[k * nout:(k + 1) * nout] for k in range(4))
             c_act = dr.col(dr.c_act, t)
