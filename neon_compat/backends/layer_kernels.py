@@ -49,6 +49,27 @@ class LayerKernels(object):
         return LRNLayer(self, dtype, N, C, D, H, W, J)
 
     # --- helpers ----------------------------------------------------------
+    # threads for the channel-parallel parts of the kernels (NumPy releases the GIL in
+    # its ufuncs); the NumPy backend sets it to the CPU count, others leave it at 1
+    kernel_threads = 1
+    parallel_min_size = 1 << 18  # elements below which one thread is faster
+    _pool_executor = None
+
+    def _by_channels(self, fn, C, size):
+        """Run fn(channel slice) over slices of range(C), on several threads when the
+        work is large enough; fn must only touch its own channels."""
+        threads = min(self.kernel_threads, C)
+        if threads <= 1 or size < self.parallel_min_size:
+            fn(slice(0, C))
+            return
+        if LayerKernels._pool_executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+            LayerKernels._pool_executor = ThreadPoolExecutor(max_workers=self.kernel_threads)
+        bounds = [C * i // threads for i in range(threads + 1)]
+        futures = [LayerKernels._pool_executor.submit(fn, slice(bounds[i], bounds[i + 1]))
+                   for i in range(threads)]
+        for future in futures:
+            future.result()
     def _chunks(self, N, bytes_per_item):
         step = max(1, min(N, self.im2col_bytes // max(1, bytes_per_item)))
         return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
@@ -117,7 +138,10 @@ class LayerKernels(object):
         if cols is None:
             cols = self.xp.empty(view.shape, dtype=x.dtype)
             layer.cache[('cols', n)] = cols
-        cols[...] = view
+
+        def copy(cs):
+            cols[cs] = view[cs]
+        self._by_channels(copy, C, cols.size)
         return cols.reshape(C * layer.R * layer.S, layer.P * layer.Q * n)
 
     def _col2im(self, layer, dcols, n):
@@ -126,12 +150,15 @@ class LayerKernels(object):
         C, R, S, P, Q = layer.C, layer.R, layer.S, layer.P, layer.Q
         dcols = dcols.reshape(C, R, S, P, Q, n)
         dxpad = self._zeros(layer, (C, Hp, Wp, n), dcols.dtype, 'col2im')
-        for r in range(R):
-            h0 = r * dh
-            for s in range(S):
-                w0 = s * dw
-                dxpad[:, h0:h0 + sh * (P - 1) + 1:sh, w0:w0 + sw * (Q - 1) + 1:sw, :] += \
-                    dcols[:, r, s]
+
+        def scatter(cs):
+            for r in range(R):
+                h0 = r * dh
+                for s in range(S):
+                    w0 = s * dw
+                    dxpad[cs, h0:h0 + sh * (P - 1) + 1:sh, w0:w0 + sw * (Q - 1) + 1:sw, :] += \
+                        dcols[cs, r, s]
+        self._by_channels(scatter, C, dcols.size)
         return dxpad[:, ph:ph + layer.H, pw:pw + layer.W, :]
 
     def fprop_conv(self, layer, I, F, O, X=None, bias=None, bsum=None, alpha=1.0, beta=0.0,
@@ -258,23 +285,27 @@ class LayerKernels(object):
         if layer.op == 'max':
             xpad = self._padded(layer, x, pad, extent, -np.inf, 'pool_pad')
             if few_taps:
-                res, idx, bigger, step = None, None, None, None
-                for t, tap in self._taps(layer, xpad):
-                    if res is None:
-                        res = self._scratch(layer, tap.shape, tap.dtype, 'pool_max')
-                        res[...] = tap
-                        # tap indices fit a byte here (R·S <= max_tap_loop); the update
-                        # below is exact modulo 256
-                        idx = self._scratch(layer, tap.shape, np.uint8, 'pool_idx')
-                        idx.fill(0)
-                        bigger = self._scratch(layer, tap.shape, bool, 'pool_mask')
-                        step = self._scratch(layer, tap.shape, np.uint8, 'pool_step')
-                        continue
-                    xp.greater(tap, res, out=bigger)  # strict: the first maximum wins
-                    xp.subtract(np.uint8(t), idx, out=step)  # idx = t where bigger (faster
-                    step *= bigger                           # than masked assignment)
-                    idx += step
-                    xp.maximum(res, tap, out=res)
+                shape = (C, layer.P, layer.Q, N)
+                res = self._scratch(layer, shape, x.dtype, 'pool_max')
+                # tap indices fit a byte (R·S <= max_tap_loop); the update is exact mod 256
+                idx = self._scratch(layer, shape, np.uint8, 'pool_idx')
+                bigger = self._scratch(layer, shape, bool, 'pool_mask')
+                step = self._scratch(layer, shape, np.uint8, 'pool_step')
+
+                def max_taps(cs):
+                    for t, tap in self._taps(layer, xpad):
+                        tap = tap[cs]
+                        if t == 0:
+                            res[cs] = tap
+                            idx[cs] = 0
+                            continue
+                        xp.greater(tap, res[cs], out=bigger[cs])  # the first maximum wins
+                        # idx = t where bigger, by arithmetic (masked assignment is slower)
+                        xp.subtract(np.uint8(t), idx[cs], out=step[cs])
+                        step[cs] *= bigger[cs]
+                        idx[cs] += step[cs]
+                        xp.maximum(res[cs], tap, out=res[cs])
+                self._by_channels(max_taps, C, res.size * layer.R * layer.S)
             else:
                 win = self._pool_windows(layer, xpad).reshape(
                     C, layer.P, layer.Q, layer.R * layer.S, N)
@@ -311,10 +342,13 @@ class LayerKernels(object):
                 dxpad = self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
                 routed = self._scratch(layer, err.shape, err.dtype, 'pool_routed')
                 chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
-                for t, tap in self._taps(layer, dxpad):
-                    xp.equal(idx, t, out=chosen)
-                    xp.multiply(err, chosen, out=routed)
-                    tap += routed
+
+                def route(cs):
+                    for t, tap in self._taps(layer, dxpad):
+                        xp.equal(idx[cs], t, out=chosen[cs])
+                        xp.multiply(err[cs], chosen[cs], out=routed[cs])
+                        tap[cs] += routed[cs]
+                self._by_channels(route, C, err.size * layer.R * layer.S)
             else:
                 idx = idx.astype(np.int64)
                 rows = xp.arange(P).reshape(1, P, 1, 1) * sh + idx // layer.S
@@ -349,21 +383,25 @@ class LayerKernels(object):
         xp = self.xp
         xa, ya = x._tensor, y._tensor
         out = ya if accumbeta == 0 else xp.empty_like(ya)
-        if inference:
-            mean, var = gmean._tensor, gvar._tensor
-            xp.subtract(xa, mean, out=out)
-        else:
-            mean = xa.mean(axis=1, keepdims=True)
-            xp.subtract(xa, mean, out=out)
-            var = xp.einsum('ij,ij->i', out, out).reshape(-1, 1) / xa.shape[1]
-            xsum._tensor[...] = mean
-            xvar._tensor[...] = var
-            gmean._tensor[...] = gmean._tensor * rho + (1.0 - rho) * mean
-            gvar._tensor[...] = gvar._tensor * rho + (1.0 - rho) * var
-        out *= (gamma._tensor / xp.sqrt(var + eps)).astype(out.dtype, copy=False)
-        out += beta._tensor.astype(out.dtype, copy=False)
-        if relu:
-            xp.maximum(out, 0, out=out)
+
+        def normalize(rows):
+            xr, o = xa[rows], out[rows]
+            if inference:
+                mean, var = gmean._tensor[rows], gvar._tensor[rows]
+                xp.subtract(xr, mean, out=o)
+            else:
+                mean = xr.mean(axis=1, keepdims=True)
+                xp.subtract(xr, mean, out=o)
+                var = xp.einsum('ij,ij->i', o, o).reshape(-1, 1) / xr.shape[1]
+                xsum._tensor[rows] = mean
+                xvar._tensor[rows] = var
+                gmean._tensor[rows] = gmean._tensor[rows] * rho + (1.0 - rho) * mean
+                gvar._tensor[rows] = gvar._tensor[rows] * rho + (1.0 - rho) * var
+            o *= (gamma._tensor[rows] / xp.sqrt(var + eps)).astype(o.dtype, copy=False)
+            o += beta._tensor[rows].astype(o.dtype, copy=False)
+            if relu:
+                xp.maximum(o, 0, out=o)
+        self._by_channels(normalize, xa.shape[0], xa.size)
         if accumbeta != 0:
             ya *= accumbeta
             ya += out
@@ -380,22 +418,25 @@ class LayerKernels(object):
         xp = self.xp
         xa, err = x._tensor, delta_in._tensor
         n = xa.shape[1]
-        mean = xsum._tensor
-        inv_std = 1.0 / xp.sqrt(xvar._tensor + eps)
-        g_beta = err.sum(axis=1, keepdims=True)
-        g_gamma = inv_std * (xp.einsum('ij,ij->i', xa, err).reshape(-1, 1) - mean * g_beta)
-        grad_gamma._tensor[...] = g_gamma
-        grad_beta._tensor[...] = g_beta
-        if delta_out is not None:
-            a = gamma._tensor * inv_std
-            b = -a * inv_std * g_gamma / n
-            c = -b * mean - a * g_beta / n
-            d = delta_out._tensor.reshape(xa.shape)
-            dtype = d.dtype
-            xp.multiply(err, a.astype(dtype, copy=False), out=d)
-            scratch = xp.multiply(xa, b.astype(dtype, copy=False))
-            d += scratch
-            d += c.astype(dtype, copy=False)
+        d = delta_out._tensor.reshape(xa.shape) if delta_out is not None else None
+
+        def gradients(rows):
+            xr, er = xa[rows], err[rows]
+            mean = xsum._tensor[rows]
+            inv_std = 1.0 / xp.sqrt(xvar._tensor[rows] + eps)
+            g_beta = er.sum(axis=1, keepdims=True)
+            g_gamma = inv_std * (xp.einsum('ij,ij->i', xr, er).reshape(-1, 1) - mean * g_beta)
+            grad_gamma._tensor[rows] = g_gamma
+            grad_beta._tensor[rows] = g_beta
+            if d is not None:
+                a = gamma._tensor[rows] * inv_std
+                b = -a * inv_std * g_gamma / n
+                c = -b * mean - a * g_beta / n
+                dr, dtype = d[rows], d.dtype
+                xp.multiply(er, a.astype(dtype, copy=False), out=dr)
+                dr += xr * b.astype(dtype, copy=False)
+                dr += c.astype(dtype, copy=False)
+        self._by_channels(gradients, xa.shape[0], xa.size)
         return delta_out
 
     # --- local response normalization ---------------------------------------

@@ -1,4 +1,6 @@
 """The cpu backend: the shared Backend over NumPy."""
+import os
+
 import numpy as np
 from scipy.linalg import blas
 
@@ -15,6 +17,7 @@ class NervanaCPU(Backend):
     xp = np
     backend_name = 'cpu'
     tensor_cls = CPUTensor
+    kernel_threads = os.cpu_count() or 1
 
     def axpy(self, alpha, x, y):
         """y += alpha·x, through BLAS when both are contiguous float32/float64."""
