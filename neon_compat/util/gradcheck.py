@@ -152,8 +152,7 @@ def gradcheck(layers, in_shape, inputs=None, cost=None, targets=None, eps=1e-6, 
         # get_cost is the (weighted) mean over columns; the deltas are per column
         return float(np.asarray(cost.get_cost(out, t)).reshape(-1)[0]) * as_list(out)[0].shape[1]
 
-    # analytic gradients at the unperturbed point
-    y = forward()
+    # analytic gradients at the unperturbed point (y is its forward pass)
     if cost is None:
         # copies: some layers work on the error in place
         error = [be.array(p.get()) for p in proj]
