@@ -158,7 +158,8 @@ class _RecurrentBase(ParameterLayer):
             block[-1:] = 0
 
     def _inputs(self, inputs):
-        """The input as (nin, T·N); a new view (a reshaped input) resets the state."""
+        """The input as (nin, T·N), and whether it is a different tensor than last time
+        (which resets the state; the same buffer, reshaped or not, carries it over)."""
         shape = (self.nin, self.nsteps * self.be.bsz)
         if tuple(inputs.shape) == shape:
             x = inputs
