@@ -29,7 +29,33 @@ class Dataset(NervanaObject):
         raise NotImplementedError()
 
     def gen_iterators(self):
+        """A dict of iterators by set name ('train', 'valid', ...)."""
         raise NotImplementedError()
+
+    @property
+    def data_dict(self):
+        if self._data_dict is None:
+            self._data_dict = self.gen_iterators()
+        return self._data_dict
+
+    def get_iterator(self, setname):
+        """The iterator of one set ('train', 'valid' or 'test')."""
+        if setname not in self.data_dict:
+            raise KeyError('{} has no {!r} set (it has {})'.format(
+                type(self).__name__, setname, sorted(self.data_dict)))
+        return self.data_dict[setname]
+
+    @property
+    def train_iter(self):
+        return self.get_iterator('train')
+
+    @property
+    def valid_iter(self):
+        return self.get_iterator('valid')
+
+    @property
+    def test_iter(self):
+        return self.get_iterator('test')
 
     def _find_file(self):
         """The data file's path; a clear error (never a download) when it is absent."""
