@@ -230,3 +230,17 @@ def test_old_layer_params_states_layout_loads(backend_default, tmp_path):
     assert model.epoch_index == 4
     for i, layer in enumerate(model.layers_to_optimize):
         np.testing.assert_allclose(layer.W.get(), 0.01 * i)
+
+
+def test_benchmark_times_each_phase(backend_default):
+    X, y = two_class_data()
+    data = ArrayIterator(X, y, nclass=2)
+    model = Model(practice4_layers())
+    stats = model.benchmark(data, cost=GeneralizedCost(CrossEntropyBinary()),
+                            optimizer=GradientDescentMomentum(0.01, 0.9), niterations=4,
+                            nskip=1)
+    assert set(stats) == {'fprop', 'bprop', 'iteration'}
+    assert all(0 < stats[k]['min'] <= stats[k]['median'] <= stats[k]['max'] for k in stats)
+    assert set(model.benchmark(data, inference=True, niterations=2, nskip=0)) == {'fprop'}
+    with pytest.raises(ValueError, match='cost and an optimizer'):
+        model.benchmark(data)

@@ -240,6 +240,58 @@ class Model(NervanaObject):
             return
         return pdict
 
+    def benchmark(self, dataset, inference=False, cost=None, optimizer=None, niterations=20,
+                  nskip=2):
+        """Time fprop (and bprop with the update) over minibatches; shows a table and
+        returns {'fprop'|'bprop'|'iteration': {'mean', 'median', 'min', 'max'}} in ms.
+
+        Arguments:
+            dataset: the data.
+            inference (bool): time fprop only.
+            cost, optimizer: needed unless inference.
+            niterations (int): timed minibatches.
+            nskip (int): untimed warm-up minibatches.
+        """
+        import time
+        if not inference and (cost is None or optimizer is None):
+            raise ValueError('benchmarking bprop needs a cost and an optimizer')
+        self.initialize(dataset, cost)
+        self.optimizer = optimizer
+        keys = ['fprop'] if inference else ['fprop', 'bprop', 'iteration']
+        times = {key: [] for key in keys}
+        count = 0
+        while count < niterations + nskip:
+            dataset.reset()
+            for x, t in dataset:
+                start = time.perf_counter()
+                x = self.fprop(x, inference)
+                if not inference:
+                    self.cost.get_cost(x, t)
+                self.be.synchronize()
+                mid = time.perf_counter()
+                if not inference:
+                    self.bprop(self.cost.get_errors(x, t))
+                    self.optimizer.optimize(self.layers_to_optimize, epoch=0)
+                    self.be.synchronize()
+                end = time.perf_counter()
+                if count >= nskip:
+                    times['fprop'].append((mid - start) * 1e3)
+                    if not inference:
+                        times['bprop'].append((end - mid) * 1e3)
+                        times['iteration'].append((end - start) * 1e3)
+                count += 1
+                if count >= niterations + nskip:
+                    break
+        stats = {key: {name: float(getattr(np, name)(values))
+                       for name in ('mean', 'median', 'min', 'max')}
+                 for key, values in times.items()}
+        fmt = '| {:<11} |' + ' {:>10.3f} |' * 4 + ' msec |'
+        logger.display('| Func        |       Mean |     Median |        Min |        Max |')
+        for key in keys:
+            logger.display(fmt.format(key, *[stats[key][n] for n in
+                                             ('mean', 'median', 'min', 'max')]))
+        return stats
+
     def set_batch_size(self, N):
         return self.layers.set_batch_size(N)
 
