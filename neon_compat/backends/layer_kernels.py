@@ -7,7 +7,8 @@ Python loops run over filter taps or batch chunks).
 """
 import numpy as np
 
-from neon_compat.backends.layer_params import ConvLayer, DeconvLayer, PoolLayer, LRNLayer
+from neon_compat.backends.layer_params import (ConvLayer, DeconvLayer, PoolLayer, LRNLayer,
+                                                BatchNormLayer)
 
 
 def _window_view(xp, padded, shape, steps):
@@ -43,6 +44,10 @@ class LayerKernels(object):
         """Shapes of a pooling layer (see PoolLayer)."""
         return PoolLayer(self, dtype, op, N, C, D, H, W, J, T, R, S, pad_c, pad_d, pad_h,
                          pad_w, str_c, str_d, str_h, str_w)
+
+    def batchnorm_layer(self, in_shape):
+        """Kernel state of a batch-norm layer (see BatchNormLayer)."""
+        return BatchNormLayer(self, in_shape)
 
     def lrn_layer(self, dtype, N, C, D=1, H=1, W=1, J=1):
         """Shapes of a cross-channel LRN layer (see LRNLayer)."""
@@ -382,7 +387,12 @@ class LayerKernels(object):
         """
         xp = self.xp
         xa, ya = x._tensor, y._tensor
-        out = ya if accumbeta == 0 else xp.empty_like(ya)
+        if accumbeta == 0:
+            out = ya
+        elif layer is not None:
+            out = self._scratch(layer, ya.shape, ya.dtype, 'bn_out')
+        else:
+            out = xp.empty_like(ya)
 
         def normalize(rows):
             xr, o = xa[rows], out[rows]
@@ -419,6 +429,10 @@ class LayerKernels(object):
         xa, err = x._tensor, delta_in._tensor
         n = xa.shape[1]
         d = delta_out._tensor.reshape(xa.shape) if delta_out is not None else None
+        scratch = None
+        if d is not None:
+            scratch = self._scratch(layer, xa.shape, d.dtype, 'bn_scratch') \
+                if layer is not None else xp.empty(xa.shape, dtype=d.dtype)
 
         def gradients(rows):
             xr, er = xa[rows], err[rows]
@@ -434,7 +448,8 @@ class LayerKernels(object):
                 c = -b * mean - a * g_beta / n
                 dr, dtype = d[rows], d.dtype
                 xp.multiply(er, a.astype(dtype, copy=False), out=dr)
-                dr += xr * b.astype(dtype, copy=False)
+                xp.multiply(xr, b.astype(dtype, copy=False), out=scratch[rows])
+                dr += scratch[rows]
                 dr += c.astype(dtype, copy=False)
         self._by_channels(gradients, xa.shape[0], xa.size)
         return delta_out
@@ -478,7 +493,11 @@ class LayerKernels(object):
         grad = error._tensor.T * alpha  # (nin·bsz, embedding_dim)
         if pad_idx is not None:
             grad = grad * (ids != pad_idx)[:, None]
-        acc = xp.zeros(dW.shape, dtype=dW.dtype)
-        xp.add.at(acc, ids, grad)
-        self._blend(dW._tensor, acc, 1.0, beta)
+        if beta == 0:
+            dW._tensor.fill(0)
+            xp.add.at(dW._tensor, ids, grad)
+        else:
+            acc = xp.zeros(dW.shape, dtype=dW.dtype)
+            xp.add.at(acc, ids, grad)
+            self._blend(dW._tensor, acc, 1.0, beta)
         return dW

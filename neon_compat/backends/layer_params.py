@@ -127,3 +127,11 @@ class LRNLayer(object):
         self.dimO = self.dimI
         self.sizeI = self.sizeO = _prod(self.dimI)
         self.dtype = dtype
+
+
+class BatchNormLayer(object):
+    """Per-layer state of the batch-norm kernels (scratch buffers)."""
+
+    def __init__(self, lib, in_shape):
+        self.in_shape = in_shape
+        self.cache = {}

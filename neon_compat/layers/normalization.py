@@ -50,6 +50,7 @@ class BatchNorm(Layer):
         self.out_shape = self.in_shape
         self.nin, self.nsteps = interpret_in_shape(self.in_shape)
         self.nfm = self.in_shape[0] if isinstance(self.in_shape, tuple) else self.nin
+        self.nglayer = self.be.batchnorm_layer(self.in_shape)
         return self
 
     def allocate(self, shared_outputs=None, accumulate_updates=False):
@@ -90,7 +91,8 @@ class BatchNorm(Layer):
             self.inputs = inputs.reshape((self.nfm, -1))
         self.be.compound_fprop_bn(self.inputs, self.xsum, self.xvar, self.gmean, self.gvar,
                                   self.gamma, self.beta, self.y, self.eps, self.rho,
-                                  accumbeta=beta, relu=self.relu, inference=inference)
+                                  accumbeta=beta, relu=self.relu, inference=inference,
+                                  layer=self.nglayer)
         return self.outputs
 
     @Layer.accumulates
@@ -101,7 +103,7 @@ class BatchNorm(Layer):
             self.error_view = error.reshape((self.nfm, -1))
         self.be.compound_bprop_bn(self.deltas, self.grad_gamma, self.grad_beta,
                                   self.error_view, self.inputs, self.xsum, self.xvar,
-                                  self.gamma, self.eps)
+                                  self.gamma, self.eps, layer=self.nglayer)
         return self.deltas
 
     def get_params_serialize(self, keep_states=True):
