@@ -190,3 +190,18 @@ def test_softmax_over_channels_of_conv_outputs(backend64):
 def test_non_image_input_is_a_clear_error(backend64):
     with pytest.raises(ValueError, match=r'needs \(C, H, W\) inputs'):
         Model([Convolution((3, 3, 2), init=Gaussian())]).initialize(12)
+
+
+def test_pixelwise_softmax(backend64):
+    from neon_compat.layers import GeneralizedCost
+    from neon_compat.transforms import PixelwiseSoftmax, CrossEntropyMulti
+    be = backend64
+    x = np.random.RandomState(6).normal(size=(3, 2, 2, be.bsz))
+    out = run_layer(be, [Convolution((1, 1, 3), init=Array(np.eye(3))),
+                         Activation(PixelwiseSoftmax(3))], (3, 2, 2), x)
+    e = np.exp(x - x.max(axis=0))
+    np.testing.assert_allclose(out, (e / e.sum(axis=0)).reshape(-1, be.bsz), rtol=1e-12)
+    labels = np.random.RandomState(7).randint(0, 3, size=(2, 2, be.bsz))
+    t = np.moveaxis(np.eye(3)[labels], -1, 0).reshape(-1, be.bsz)
+    gradcheck([Convolution((1, 1, 3), init=Gaussian()), Activation(PixelwiseSoftmax(3))],
+              (2, 2, 2), cost=GeneralizedCost(CrossEntropyMulti()), targets=t)

@@ -131,6 +131,33 @@ class Softmax(Transform):
         return 1
 
 
+class PixelwiseSoftmax(Transform):
+    """Softmax over the c channels of each pixel of a (c, H, W) output, in place.
+
+    bprop returns 1 (the derivative is folded into CrossEntropyMulti), as Softmax.
+
+    Arguments:
+        c (int): number of channels.
+        name (str, optional)
+        epsilon (float): default 2**-23 (kept for compatibility).
+    """
+
+    def __init__(self, c, name=None, epsilon=2 ** -23):
+        super(PixelwiseSoftmax, self).__init__(name)
+        self.epsilon = epsilon
+        self.c = c
+
+    def __call__(self, x):
+        be = self.be
+        y = x.reshape((self.c, -1))
+        shifted = be.exp(y - be.max(y, axis=0))
+        y[:] = shifted / be.sum(shifted, axis=0)
+        return x
+
+    def bprop(self, x):
+        return 1
+
+
 class Tanh(Transform):
     """Hyperbolic tangent; derivative 1 − y².
 
