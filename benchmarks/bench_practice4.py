@@ -73,8 +73,6 @@ def torch_step(torch, device='cpu'):
 
 def main(backend='cpu'):
     torch = torch_or_none()
-    if torch is not None:
-        torch.set_num_threads(max(1, torch.get_num_threads()))
     device = 'cuda' if backend == 'gpu' else 'cpu'
     theirs = torch_step(torch, device) if torch is not None else None
     return compare('practice4 target net, 1 train step, b32 ({})'.format(backend),

@@ -16,6 +16,7 @@ import sys
 import neon_compat  # noqa: F401  (first, as a neon script would: it tunes BLAS threads)
 import numpy as np
 
+from bench_conv import practice5_features_torch
 from common import compare, torch_or_none
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'examples',
@@ -51,13 +52,7 @@ def torch_spatial_rnn(torch, C, H, W, block, R):
 
 def torch_practice5(torch):
     nn = torch.nn
-    layers, cin = [nn.BatchNorm2d(3)], 3
-    for i, nofm in enumerate([32, 64, 128, 256]):
-        layers += [nn.Conv2d(cin, nofm, 3, padding=2, dilation=2), nn.ReLU(),
-                   nn.BatchNorm2d(nofm)]
-        if i < 3:
-            layers.append(nn.MaxPool2d(3, stride=2, padding=1))
-        cin = nofm
+    layers = list(practice5_features_torch(torch))
     s = SIZE // 8
     layers += [torch_spatial_rnn(torch, 256, s, s, (256, 2, 2), 256), nn.BatchNorm2d(512),
                torch_spatial_rnn(torch, 512, s // 2, s // 2, (512, 2, 2), 512),
@@ -93,9 +88,7 @@ def neon_step(backend, kind):
         model = Model([DataTransform(Normalizer(divisor=1.0))] + block)
         model.initialize((256, s, s))
         host = rng.normal(size=(256 * s * s, BATCH)).astype(np.float32)
-        proj = be.array(rng.normal(size=model.layers.layers[-1].outputs.shape
-                                   if model.layers.layers[-1].outputs is not None
-                                   else (512 * (s // 2) ** 2, BATCH)))
+        proj = be.array(rng.normal(size=(512 * (s // 2) ** 2, BATCH)))  # the block output
     x = be.array(host)
 
     def step():

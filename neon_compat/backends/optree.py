@@ -314,10 +314,6 @@ class OpTreeEvaluator(object):
             # as neon's gpu backend did (course code relies on it)
             target[...] = result.reshape(target.shape)
 
-    def evaluate(self, node):
-        """The array value of a tree, tensor or scalar."""
-        return self._eval(node)[0]
-
     def _leaf(self, value):
         if is_scalar(value):
             return value
