@@ -28,6 +28,7 @@ setup(
     extras_require={
         'gpu': ['cupy-cuda12x>=13'],
         'test': ['pytest>=7'],
+        'lint': ['ruff==0.17.6'],
         'bench': ['torch==2.13.0'],
     },
 )

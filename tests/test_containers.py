@@ -3,10 +3,10 @@ layers rely on."""
 import numpy as np
 import pytest
 
-from neon_compat.initializers import Gaussian, Constant
+from neon_compat.initializers import Gaussian
 from neon_compat.layers import (Affine, Linear, Activation, Conv, MergeBroadcast, MergeSum,
                                 MergeMultistream, Tree, SingleOutputTree, BranchNode, SkipNode,
-                                Recurrent, LSTM, Multicost, GeneralizedCost, Sequential)
+                                Recurrent, LSTM, Multicost, GeneralizedCost)
 from neon_compat.models import Model
 from neon_compat.transforms import Tanh, Rectlin, Logistic, SumSquared
 from neon_compat.util.gradcheck import gradcheck
@@ -57,7 +57,8 @@ def test_branches_share_the_input_delta_buffer(backend64):
     model = Model([Affine(4, G()), mb])
     model.initialize(3)
     deltas = [branch.layers[0].deltas for branch in mb.layers]
-    base = lambda t: t.base if t.base is not None else t
+    def base(t):
+        return t.base if t.base is not None else t
     assert base(deltas[0]) is base(deltas[1]) is base(mb.deltas)
 
 

@@ -34,7 +34,7 @@ def test_mnist_from_its_pickle(be, tmp_path):
     assert data['train'].ndata == 12 and data['valid'].ndata == 8
     assert dataset.train_iter.ndata == 12 and dataset.valid_iter.ndata == 8  # neon 2.x usage
     with pytest.raises(KeyError, match="no 'test' set"):
-        dataset.test_iter
+        _ = dataset.test_iter
     assert data['train'].shape == (1, 28, 28)
     x, t = next(iter(data['train']))
     np.testing.assert_allclose(x.get(), train[0][:4].reshape(4, -1).T / 255., rtol=1e-6)

@@ -7,7 +7,7 @@ from neon_compat.initializers import Gaussian, Constant, Array
 from neon_compat.layers import (Affine, Linear, Bias, Activation, DataTransform, Dropout,
                                 Reshape, Sequential, GeneralizedCost, Layer)
 from neon_compat.models import Model
-from neon_compat.transforms import Tanh, Rectlin, Normalizer, Logistic, SumSquared
+from neon_compat.transforms import Tanh, Rectlin, Normalizer, SumSquared
 
 
 def build(layers, in_shape):
@@ -110,7 +110,8 @@ def test_delta_buffers_alternate(backend_default):
     lin1, act1, lin2, act2 = model.layers.layers
     assert lin1.deltas is None
     assert act1.deltas is not None and lin2.deltas is not None and act2.deltas is not None
-    base = lambda t: t.base if t.base is not None else t
+    def base(t):
+        return t.base if t.base is not None else t
     assert base(act1.deltas) is not base(lin2.deltas)
     assert base(act1.deltas) is base(act2.deltas)
 

@@ -8,7 +8,7 @@ from neon_compat.backends import gen_backend
 from neon_compat.callbacks.callbacks import Callbacks
 from neon_compat.data import ArrayIterator
 from neon_compat.initializers import Gaussian, Constant, Xavier
-from neon_compat.layers import Affine, DataTransform, Dropout, GeneralizedCost, Linear
+from neon_compat.layers import Affine, DataTransform, Dropout, GeneralizedCost
 from neon_compat.models import Model
 from neon_compat.optimizers import GradientDescentMomentum, MultiOptimizer, Adam
 from neon_compat.transforms import (Tanh, Logistic, Normalizer, CrossEntropyBinary, Accuracy,

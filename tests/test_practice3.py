@@ -151,8 +151,9 @@ def test_converter_reads_pth_with_torch(tmp_path):
 @pytest.fixture(scope='module')
 def small_data(tmp_path_factory):
     work = tmp_path_factory.mktemp('p3data')
-    run = lambda args: subprocess.run([sys.executable] + args, cwd=str(work),
-                                      capture_output=True, text=True)
+    def run(args):
+        return subprocess.run([sys.executable] + args, cwd=str(work), capture_output=True,
+                              text=True)
     assert run([os.path.join(DATA_TOOLS, 'make_synthetic_imdb_wiki.py'), '--out', 'rel',
                 '-n', '48']).returncode == 0
     assert run([os.path.join(DATA_TOOLS, 'prepare_imdb_wiki.py'), '--mat', 'rel/wiki.mat',

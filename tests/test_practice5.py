@@ -66,8 +66,9 @@ def test_spatial_rnn_after_conv_gradients(backend64):
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
     work = tmp_path_factory.mktemp('p5data')
-    run = lambda args: subprocess.run([sys.executable] + args, cwd=str(work),
-                                      capture_output=True, text=True)
+    def run(args):
+        return subprocess.run([sys.executable] + args, cwd=str(work), capture_output=True,
+                              text=True)
     assert run([os.path.join(DATA_TOOLS, 'make_synthetic_imdb_wiki.py'), '--out', 'rel',
                 '-n', '36']).returncode == 0
     assert run([os.path.join(DATA_TOOLS, 'prepare_imdb_wiki.py'), '--mat', 'rel/wiki.mat',

@@ -37,7 +37,8 @@ def draw_face(rng, gender, width, height):
     x1 = rng.randint(int(width * 0.1), width - face_w - int(width * 0.1))
     y1 = rng.randint(int(height * 0.15), height - face_h - int(height * 0.05))
     x2, y2 = x1 + face_w, y1 + face_h
-    hair = tuple(int(c) for c in rng.randint(10, 90, 3) + (rng.randint(0, 80) if gender == 0 else 0))
+    hair_base = rng.randint(10, 90, 3)  # drawn first, as before: the data stay the same
+    hair = tuple(int(c) for c in hair_base + (rng.randint(0, 80) if gender == 0 else 0))
     if gender == 0:  # long hair framing the face, lighter skin tone on average
         draw.rectangle([x1 - face_w // 4, y1 - face_h // 8, x2 + face_w // 4,
                         y2 + face_h // 3], fill=hair)

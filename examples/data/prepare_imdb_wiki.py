@@ -34,7 +34,7 @@ def read_metadata(mat_path):
     try:
         mat = scipy.io.loadmat(mat_path)
     except Exception as err:
-        raise PrepareError("cannot read '%s' as a MATLAB file: %s" % (mat_path, err))
+        raise PrepareError("cannot read '%s' as a MATLAB file: %s" % (mat_path, err)) from None
     keys = [k for k in mat if not k.startswith('__')]
     key = 'wiki' if 'wiki' in keys else 'imdb' if 'imdb' in keys else (keys[0] if keys else None)
     if key is None:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from neon_compat.backends.layer_kernels import LayerKernels
-from neon_compat.backends.optree import OpTreeEvaluator, OpTreeNode, is_scalar
+from neon_compat.backends.optree import OpTreeEvaluator, OpTreeNode
 from neon_compat.backends.tensor import Tensor
 
 SUPPORTED_DTYPES = (np.float16, np.float32, np.float64)

@@ -389,7 +389,8 @@ class ProgressBarCallback(Callback):
         minibatch_freq (int): default 1.
         update_thresh_s (float): minimum seconds between redraws, default 0.1.
     """
-    BAR_FORMAT = 'Epoch {desc:<3} [Train |{bar:20}| {n:4d}/{total:<4d} batches{postfix}'  # tqdm adds ', '
+    # tqdm adds ', ' before the postfix
+    BAR_FORMAT = 'Epoch {desc:<3} [Train |{bar:20}| {n:4d}/{total:<4d} batches{postfix}'
 
     def __init__(self, epoch_freq=1, minibatch_freq=1, update_thresh_s=0.1):
         super(ProgressBarCallback, self).__init__(epoch_freq=epoch_freq,

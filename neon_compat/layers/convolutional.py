@@ -9,7 +9,7 @@ import logging
 import numpy as np
 
 from neon_compat.backends.tensor import Tensor
-from neon_compat.layers.layer import Layer, ParameterLayer, CompoundLayer, Bias
+from neon_compat.layers.layer import Layer, ParameterLayer, CompoundLayer
 
 logger = logging.getLogger(__name__)
 

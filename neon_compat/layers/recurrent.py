@@ -182,7 +182,7 @@ class _RecurrentBase(ParameterLayer):
 
     def fprop(self, inputs, inference=False, init_state=None):
         x, fresh = self._inputs(inputs)
-        nout, N = self.nout, self.be.bsz
+        nout = self.nout
         for d, direction in enumerate(self.dirs):
             if self.reset_cells or fresh:
                 direction.reset()
@@ -230,7 +230,7 @@ class _RecurrentBase(ParameterLayer):
 
     def _weight_grads(self, direction, x):
         """dW_input = Σ dpre·xᵀ (one GEMM), db = Σ dpre, dW_recur over steps 1..T−1."""
-        be, N, T = self.be, self.be.bsz, self.nsteps
+        be, T = self.be, self.nsteps
         be.compound_dot(direction.dpre, x.T, direction.dW_input)
         direction.db[:] = be.sum(direction.dpre, axis=1)
         if T > 1:
