@@ -4,6 +4,7 @@ Holds `NervanaObject`, the root of every neon object: it carries the global
 backend `be`, automatic names and the description machinery used for
 serialization.
 """
+import importlib
 import inspect
 import logging
 import os
@@ -15,7 +16,8 @@ import warnings
 # (NumPy's when neon_compat is imported before numpy); a user's own setting wins.
 os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
 
-__all__ = ['NervanaObject', 'NeonCompatError', 'ShapeError', 'logger', 'public_module_name']
+__all__ = ['NervanaObject', 'NeonCompatError', 'ShapeError', 'ModelFileError', 'logger',
+           'public_module_name', 'class_path', 'publish_here', 'load_class']
 
 __version__ = '2.6.0'
 # neon's own version string: model files record it, and neon 2.x reads ours.
@@ -35,23 +37,29 @@ logger = logging.getLogger(__name__)
 
 _OWN_PREFIX = 'neon_compat'
 
-# Modules that split a large neon module into files; their classes are published (and
-# re-exported) under neon's module, which model files name.
-_PUBLISHED_AS = {
-    'neon_compat.layers.convolutional': 'neon_compat.layers.layer',
-    'neon_compat.layers.normalization': 'neon_compat.layers.layer',
-    'neon_compat.layers.cost_layers': 'neon_compat.layers.layer',
-    'neon_compat.layers.branch_layers': 'neon_compat.layers.layer',
-    'neon_compat.layers.embedding': 'neon_compat.layers.layer',
-}
+# class -> the module that publishes it: neon kept some modules whole that are split
+# into files here (neon.layers.layer); model files name a class by neon's module
+_PUBLISHED_AS = {}
+
+
+def publish_here(module_name, classes):
+    """Record that `module_name` publishes `classes` (re-exported there from the files
+    they are defined in): descriptions and model files name them by `module_name`."""
+    for cls in classes:
+        if isinstance(cls, type) and cls.__module__ != module_name:
+            _PUBLISHED_AS[cls] = module_name
 
 
 def public_module_name(module):
     """The module path neon would have used: `neon_compat.x` is written `neon.x`."""
-    module = _PUBLISHED_AS.get(module, module)
     if module == _OWN_PREFIX or module.startswith(_OWN_PREFIX + '.'):
         return 'neon' + module[len(_OWN_PREFIX):]
     return module
+
+
+def class_path(cls):
+    """'module.Class' as neon writes it in model files ('neon.layers.layer.Linear')."""
+    return public_module_name(_PUBLISHED_AS.get(cls, cls.__module__)) + '.' + cls.__name__
 
 
 def _differs(value, default):
@@ -86,8 +94,7 @@ class NervanaObject(object):
     @classmethod
     def gen_class(cls, pdict):
         """Build an instance from a description's config, recreating nested objects."""
-        from neon_compat.util.persist import load_class
-        config = {k: _instantiate_nested(v, load_class) for k, v in pdict.items()}
+        config = {k: _instantiate_nested(v) for k, v in pdict.items()}
         return cls(**config)
 
     def get_description(self, skip=(), **kwargs):
@@ -124,20 +131,52 @@ class NervanaObject(object):
     @property
     def modulenm(self):
         """'module.Class' as neon writes it in model files."""
-        return public_module_name(self.__class__.__module__) + '.' + self.__class__.__name__
+        return class_path(self.__class__)
 
 
-def _instantiate_nested(value, load_class):
+def _instantiate_nested(value):
     """Recreate every {'type': ..., 'config': ...} found in value (dicts, lists, tuples)."""
     if isinstance(value, dict):
         if 'type' in value and isinstance(value['type'], str) and set(value) <= {
                 'type', 'config', 'params', 'states', 'container'}:
             cls = load_class(value['type'])
             return cls.gen_class(value.get('config', {}))
-        return {k: _instantiate_nested(v, load_class) for k, v in value.items()}
+        return {k: _instantiate_nested(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_instantiate_nested(v, load_class) for v in value)
+        return type(value)(_instantiate_nested(v) for v in value)
     return value
+
+
+def load_class(ctype):
+    """The class named by a model file's 'type' string, e.g. 'neon.layers.layer.Linear'
+    (neon.util.persist.load_class).
+
+    Only NervanaObject subclasses are returned; a bare class name is searched for
+    in the neon modules.
+    """
+    if '.' not in ctype:
+        return _find_in_neon(ctype)
+    module_name, class_name = ctype.rsplit('.', 1)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ModelFileError("cannot find '{}' named by the model file: {}".format(
+            ctype, err)) from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, NervanaObject)):
+        raise ModelFileError("'{}' named by the model file is not a neon class".format(ctype))
+    return cls
+
+
+def _find_in_neon(class_name):
+    for module_name in ('neon_compat.layers', 'neon_compat.transforms',
+                        'neon_compat.initializers', 'neon_compat.optimizers',
+                        'neon_compat.models', 'neon_compat.data', 'neon_compat.callbacks'):
+        module = importlib.import_module(module_name)
+        cls = getattr(module, class_name, None)
+        if isinstance(cls, type) and issubclass(cls, NervanaObject):
+            return cls
+    raise ModelFileError("no neon class named '{}'".format(class_name))
 
 
 class NeonCompatError(Exception):
@@ -150,6 +189,10 @@ class NeonCompatError(Exception):
 
 class ShapeError(NeonCompatError, ValueError):
     """Shapes that do not fit: data vs network, outputs vs targets, weights vs layer."""
+
+
+class ModelFileError(NeonCompatError, ValueError):
+    """A model file that cannot be read: missing, corrupt, or holding code."""
 
 
 warnings.filterwarnings('default', category=DeprecationWarning, module=__name__)

@@ -18,6 +18,16 @@ def _as_dtype(dtype):
     return None if dtype is None else np.dtype(dtype)
 
 
+def buffer_shape(shape, bsz):
+    """The 2-D buffer of a layer shape, batch last: int n -> (n, bsz); (F, T) sequences
+    -> (F, T·bsz); longer shapes such as (C, H, W) -> (C·H·W, bsz)."""
+    if isinstance(shape, (tuple, list)):
+        if len(shape) == 2:
+            return (int(shape[0]), int(shape[1]) * bsz)
+        return (int(np.prod(shape)), bsz)
+    return (int(shape), bsz)
+
+
 class Backend(LayerKernels):
     """Device backend: tensors, lazy op-trees, GEMM and layer kernels over `xp`.
 
@@ -158,9 +168,8 @@ class Backend(LayerKernels):
 
     def iobuf(self, dim0, x=None, dtype=None, name=None, persist_values=True, shared=None,
               parallelism=None):
-        """A zeroed activation buffer for a layer shape, batch last.
+        """A zeroed activation buffer for a layer shape, batch last (`buffer_shape`).
 
-        int n -> (n, bsz); (F, T) -> (F, T*bsz); (C, H, W) -> (C*H*W, bsz).
         With `shared`, a view of that buffer is returned instead.
         """
         if x is not None:
@@ -168,13 +177,7 @@ class Backend(LayerKernels):
         if self.bsz is None or self.bsz < 1:
             raise ValueError('the backend has no batch size: call gen_backend(batch_size=N) '
                              'before building buffers')
-        if isinstance(dim0, (tuple, list)):
-            if len(dim0) == 2:
-                shape = (int(dim0[0]), int(dim0[1]) * self.bsz)
-            else:
-                shape = (int(np.prod(dim0)), self.bsz)
-        else:
-            shape = (int(dim0), self.bsz)
+        shape = buffer_shape(dim0, self.bsz)
         if shared is not None:
             out = shared if tuple(shared.shape) == shape else shared.share(shape)
         else:

@@ -3,7 +3,7 @@ import inspect
 
 import numpy as np
 
-from neon_compat import NervanaObject, ShapeError
+from neon_compat import NervanaObject, ShapeError, load_class
 from neon_compat.layers.layer import Layer, BranchNode, Dropout, DataTransform
 
 
@@ -82,7 +82,6 @@ class LayerContainer(Layer):
 
     @classmethod
     def gen_class(cls, pdict):
-        from neon_compat.util.persist import load_class
         pdict = dict(pdict)
         layers = []
         for layer in pdict.pop('layers'):

@@ -1,4 +1,4 @@
-"""Convolution, deconvolution and pooling layers (published as neon.layers.layer).
+"""Convolution, deconvolution and pooling layers.
 
 Data are (C, H, W) images with the batch last; the kernels are the backend's
 (`be.fprop_conv`, `be.bprop_conv`, `be.update_conv`, `be.fprop_pool`, ...).
@@ -9,7 +9,9 @@ import logging
 import numpy as np
 
 from neon_compat.backends.tensor import Tensor
-from neon_compat.layers.layer import Layer, ParameterLayer, CompoundLayer
+from neon_compat.layers.base import (Layer, ParameterLayer, describe_params,
+                                     load_state_groups)
+from neon_compat.layers.compound import CompoundLayer
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,46 @@ def _image_shape(layer, in_shape):
     return in_shape
 
 
-class Convolution(ParameterLayer):
+class _ConvolutionBase(ParameterLayer):
+    """What Convolution and Deconvolution share: their arguments, and a configure that
+    builds the backend's layer object (shapes computed once) from the input image.
+
+    Subclasses say which backend layer to build (`_backend_layer`), which of its
+    dimensions make the output shape (`_out_dims`), and their printed kind (neon prints
+    Convolution_bias as a Convolution).
+    """
+    _out_dims = ()
+    _kind = None
+
+    def __init__(self, fshape, strides, padding, dilation, init, bsum, name, parallelism):
+        super(_ConvolutionBase, self).__init__(init, name, parallelism)
+        self.nglayer = None
+        self.bsum = bsum
+        self.fshape = fshape
+        self.strides = strides
+        self.padding = padding
+        self.dilation = dilation
+
+    def __str__(self):
+        return "{} Layer '{}': {} inputs, {} outputs".format(
+            self._kind, self.name, self.in_shape, self.out_shape)
+
+    def _backend_layer(self, image_shape):
+        raise NotImplementedError
+
+    def configure(self, in_obj):
+        super(_ConvolutionBase, self).configure(in_obj)
+        if self.nglayer is None:
+            self.nglayer = self._backend_layer(_image_shape(self, self.in_shape))
+            self.out_shape = tuple(getattr(self.nglayer, dim) for dim in self._out_dims)
+        if self.weight_shape is None:
+            self.weight_shape = self.nglayer.dimF2
+        if self.bsum:
+            self.batch_sum_shape = (self.out_shape[0], 1)
+        return self
+
+
+class Convolution(_ConvolutionBase):
     """2-D convolution (cross-correlation), no bias.
 
     Arguments:
@@ -57,34 +98,19 @@ class Convolution(ParameterLayer):
 
     Shapes: input (C, H, W) -> output (K, P, Q).
     """
+    _out_dims = ('K', 'P', 'Q')
+    _kind = 'Convolution'
 
     def __init__(self, fshape, strides={}, padding={}, dilation={}, init=None, bsum=False,
                  name=None, parallelism="Data"):
-        super(Convolution, self).__init__(init, name, parallelism)
-        self.nglayer = None
-        self.bsum = bsum
-        self.fshape = fshape
-        self.strides = strides
-        self.padding = padding
-        self.dilation = dilation
+        super(Convolution, self).__init__(fshape, strides, padding, dilation, init, bsum, name,
+                                          parallelism)
         self.convparams = _conv_params(fshape, 'K', strides, padding, dilation, D=1)
 
-    def __str__(self):
-        return "Convolution Layer '{}': {} inputs, {} outputs".format(
-            self.name, self.in_shape, self.out_shape)
-
-    def configure(self, in_obj):
-        super(Convolution, self).configure(in_obj)
-        if self.nglayer is None:
-            C, H, W = _image_shape(self, self.in_shape)
-            params = dict(self.convparams, C=C, H=H, W=W, N=self.be.bsz)
-            self.nglayer = self.be.conv_layer(self.be.default_dtype, **params)
-            self.out_shape = (self.nglayer.K, self.nglayer.P, self.nglayer.Q)
-        if self.weight_shape is None:
-            self.weight_shape = self.nglayer.dimF2
-        if self.bsum:
-            self.batch_sum_shape = (self.nglayer.K, 1)
-        return self
+    def _backend_layer(self, image_shape):
+        C, H, W = image_shape
+        return self.be.conv_layer(self.be.default_dtype, **dict(self.convparams, C=C, H=H, W=W,
+                                                                N=self.be.bsz))
 
     def fprop(self, inputs, inference=False, beta=0.0):
         self.inputs = inputs
@@ -137,12 +163,9 @@ class Convolution_bias(Convolution):
                 ((self.weight_bias, self.grad_bias), self.states[1])]
 
     def get_description(self, get_weights=False, keep_states=True, **kwargs):
-        serial_dict = super(ParameterLayer, self).get_description()
+        serial_dict = Layer.get_description(self)
         if get_weights:
-            serial_dict['params'] = {key: getattr(self, key).get()
-                                     for key in ('W', 'weight_bias')}
-            if keep_states:
-                serial_dict['states'] = [[s.get() for s in slist] for slist in self.states]
+            describe_params(self, serial_dict, ('W', 'weight_bias'), keep_states)
         return serial_dict
 
     @staticmethod
@@ -171,17 +194,7 @@ class Convolution_bias(Convolution):
     def set_states(self, pdict):
         if isinstance(pdict, list):
             pdict = self.convert_format(pdict)
-        states = pdict.get('states')
-        if not states or not any(len(s) for s in states):
-            # neon asserted here; a file without optimizer states just starts them afresh
-            self.states = [[] for _ in range(2)]
-            return
-        if not any(self.states):
-            self.states = [[self.be.array(x) for x in slist] for slist in states]
-        else:
-            for dlist, slist in zip(self.states, states):
-                for dst, src in zip(dlist, slist):
-                    dst.set(src)
+        load_state_groups(self, pdict, 2)
 
     def fprop(self, inputs, inference=False, beta=0.0):
         self.inputs = inputs
@@ -197,7 +210,7 @@ class Convolution_bias(Convolution):
         return self.deltas
 
 
-class Deconvolution(ParameterLayer):
+class Deconvolution(_ConvolutionBase):
     """Transposed convolution: fprop is a convolution's bprop and vice versa.
 
     Arguments:
@@ -209,34 +222,19 @@ class Deconvolution(ParameterLayer):
 
     Shapes: input (K, P, Q) -> output (C, H, W), H = (P − 1)·stride − 2·pad + dil·(R − 1) + 1.
     """
+    _out_dims = ('C', 'H', 'W')
+    _kind = 'Deconvolution'
 
     def __init__(self, fshape, strides={}, padding={}, dilation={}, init=None, bsum=False,
                  name=None):
-        super(Deconvolution, self).__init__(init, name)
-        self.nglayer = None
-        self.bsum = bsum
-        self.fshape = fshape
-        self.strides = strides
-        self.padding = padding
-        self.dilation = dilation
+        super(Deconvolution, self).__init__(fshape, strides, padding, dilation, init, bsum, name,
+                                            "Unknown")
         self.deconvparams = _conv_params(fshape, 'C', strides, padding, dilation, M=1)
 
-    def __str__(self):
-        return "Deconvolution Layer '{}': {} inputs, {} outputs".format(
-            self.name, self.in_shape, self.out_shape)
-
-    def configure(self, in_obj):
-        super(Deconvolution, self).configure(in_obj)
-        if self.nglayer is None:
-            K, P, Q = _image_shape(self, self.in_shape)
-            params = dict(self.deconvparams, K=K, P=P, Q=Q, N=self.be.bsz)
-            self.nglayer = self.be.deconv_layer(self.be.default_dtype, **params)
-            self.out_shape = (self.nglayer.C, self.nglayer.H, self.nglayer.W)
-        if self.weight_shape is None:
-            self.weight_shape = self.nglayer.dimF2
-        if self.bsum:
-            self.batch_sum_shape = (self.nglayer.C, 1)
-        return self
+    def _backend_layer(self, image_shape):
+        K, P, Q = image_shape
+        return self.be.deconv_layer(self.be.default_dtype, **dict(self.deconvparams, K=K, P=P,
+                                                                  Q=Q, N=self.be.bsz))
 
     def fprop(self, inputs, inference=False):
         self.inputs = inputs

@@ -1,8 +1,8 @@
-"""Cost layers: GeneralizedCost and GeneralizedCostMask (published as neon.layers.layer)."""
+"""Cost layers: GeneralizedCost and GeneralizedCostMask."""
 import numpy as np
 
 from neon_compat import NervanaObject
-from neon_compat.layers.layer import Layer, interpret_in_shape
+from neon_compat.layers.base import Layer, interpret_in_shape
 from neon_compat.util.compat import scalar_array
 
 

@@ -1,7 +1,7 @@
-"""LookupTable, the word-embedding layer (published as neon.layers.layer)."""
+"""LookupTable, the word-embedding layer."""
 import numpy as np
 
-from neon_compat.layers.layer import ParameterLayer, interpret_in_shape
+from neon_compat.layers.base import ParameterLayer, interpret_in_shape
 
 
 class LookupTable(ParameterLayer):

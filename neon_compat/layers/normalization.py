@@ -1,10 +1,11 @@
-"""BatchNorm and LRN layers (published as neon.layers.layer, like neon's)."""
+"""BatchNorm and LRN layers."""
 import logging
 
 import numpy as np
 
 from neon_compat.backends.tensor import Tensor
-from neon_compat.layers.layer import Layer, interpret_in_shape
+from neon_compat.layers.base import (Layer, interpret_in_shape, describe_params,
+                                     load_state_groups)
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +113,7 @@ class BatchNorm(Layer):
     def get_description(self, get_weights=False, keep_states=True, **kwargs):
         serial_dict = super(BatchNorm, self).get_description()
         if get_weights:
-            serial_dict['params'] = {key: getattr(self, key).get()
-                                     for key in ('beta', 'gamma', 'gmean', 'gvar')}
-            if keep_states:
-                serial_dict['states'] = [[s.get() for s in slist] for slist in self.states]
+            describe_params(self, serial_dict, ('beta', 'gamma', 'gmean', 'gvar'), keep_states)
         return serial_dict
 
     def set_params(self, pdict):
@@ -137,16 +135,7 @@ class BatchNorm(Layer):
         self._collect_params()
 
     def set_states(self, pdict):
-        if 'states' not in pdict or not any(len(s) for s in pdict['states']):
-            self.states = [[] for _ in range(2)]
-            return
-        if not any(self.states):
-            self.states = [[self.be.array(x, dtype=self.stats_dtype) for x in slist]
-                           for slist in pdict['states']]
-        else:
-            for dlist, slist in zip(self.states, pdict['states']):
-                for dst, src in zip(dlist, slist):
-                    dst.set(src)
+        load_state_groups(self, pdict, 2, dtype=self.stats_dtype)
 
 
 class LRN(Layer):

@@ -8,7 +8,7 @@ import logging
 
 import numpy as np
 
-from neon_compat import NervanaObject
+from neon_compat import NervanaObject, load_class
 
 logger = logging.getLogger(__name__)
 
@@ -410,7 +410,6 @@ class MultiOptimizer(Optimizer):
 
     @classmethod
     def gen_class(cls, pdict):
-        from neon_compat.util.persist import load_class
         mapping = {}
         for key, desc in pdict['optimizer_mapping'].items():
             if isinstance(desc, Optimizer):

@@ -6,20 +6,16 @@ dtypes, and plain containers are admitted (Python-2 pickles included).
 Writing is atomic: a temporary file in the same folder, then a rename.
 """
 import gzip
-import importlib
 import io
 import logging
 import os
 import pickle
 import tempfile
 
-from neon_compat import NervanaObject, NeonCompatError
+# load_class lives beside NervanaObject (which rebuilds objects with it); published here
+from neon_compat import ModelFileError, load_class  # noqa: F401
 
 logger = logging.getLogger(__name__)
-
-
-class ModelFileError(NeonCompatError, ValueError):
-    """A model file that cannot be read: missing, corrupt, or holding code."""
 
 
 # (module, name) pairs a neon model file may legitimately reference
@@ -149,34 +145,3 @@ def load_obj(load_path):
     except (EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as err:
         raise ModelFileError("model file '{}' is truncated or corrupt ({}: {})".format(
             name, type(err).__name__, err)) from None
-
-
-def load_class(ctype):
-    """The class named by a model file's 'type' string, e.g. 'neon.layers.layer.Linear'.
-
-    Only NervanaObject subclasses are returned; a bare class name is searched for
-    in the neon modules.
-    """
-    if '.' not in ctype:
-        return _find_in_neon(ctype)
-    module_name, class_name = ctype.rsplit('.', 1)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        raise ModelFileError("cannot find '{}' named by the model file: {}".format(
-            ctype, err)) from None
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, NervanaObject)):
-        raise ModelFileError("'{}' named by the model file is not a neon class".format(ctype))
-    return cls
-
-
-def _find_in_neon(class_name):
-    for module_name in ('neon_compat.layers', 'neon_compat.transforms',
-                        'neon_compat.initializers', 'neon_compat.optimizers',
-                        'neon_compat.models', 'neon_compat.data', 'neon_compat.callbacks'):
-        module = importlib.import_module(module_name)
-        cls = getattr(module, class_name, None)
-        if isinstance(cls, type) and issubclass(cls, NervanaObject):
-            return cls
-    raise ModelFileError("no neon class named '{}'".format(class_name))
