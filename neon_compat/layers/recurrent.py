@@ -14,7 +14,8 @@ custom layers do). Gradients are truncated at the minibatch boundary, as in neon
 """
 import numpy as np
 
-from neon_compat.layers.layer import Layer, ParameterLayer
+from neon_compat.layers.base import Layer, ParameterLayer
+from neon_compat.layers.recurrent_cells import Direction, SimpleCell, LSTMCell, GRUCell
 
 
 def interpret_in_shape(xshape):
@@ -35,67 +36,10 @@ def get_steps(x, shape):
     return [x[:, t * bsz:(t + 1) * bsz] for t in range(steps)]
 
 
-class _Direction(object):
-    """Views and buffers of one direction of a recurrent layer.
-
-    Every per-step buffer is (rows, T·N) in time order, like the input, so that the
-    weight gradients are single GEMMs.
-
-    Arguments:
-        layer: the owning layer (backend, shapes, cell type).
-        W, dW: the layer's weight block for this direction, (nin + nout + 1, g·nout).
-        reverse (bool): walk the sequence backwards.
-    """
-
-    def __init__(self, layer, W, dW, reverse):
-        be, nin, nout, g = layer.be, layer.nin_dir, layer.nout, layer.ngates * layer.nout
-        T, N = layer.nsteps, be.bsz
-        self.T, self.N, self.cell = T, N, layer.cell
-        self.W_input = W[:nin].reshape((g, nin))
-        self.W_recur = W[nin:nin + nout].reshape((g, nout))
-        self.b = W[-1:].reshape((g, 1))
-        self.dW_input = dW[:nin].reshape((g, nin))
-        self.dW_recur = dW[nin:nin + nout].reshape((g, nout))
-        self.db = dW[-1:].reshape((g, 1))
-        self.pre = be.iobuf((g, T))        # gate pre-activations, then activations
-        self.dpre = be.iobuf((g, T))       # gradients with respect to pre-activations
-        self.h = be.iobuf((nout, T))       # h_t
-        self.h_prev = be.iobuf((nout, T))  # the state each step started from
-        self.h0 = be.zeros((nout, N))      # initial state (zero, or carried over)
-        self.dh = be.zeros((nout, N))
-        if self.cell == 'lstm':
-            self.c = be.iobuf((nout, T))
-            self.c_prev = be.iobuf((nout, T))
-            self.c_act = be.iobuf((nout, T))
-            self.c0 = be.zeros((nout, N))
-            self.dc = be.zeros((nout, N))
-        if self.cell == 'gru':
-            self.rh = be.iobuf((nout, T))  # r·h_prev
-            self.recur = be.zeros((nout, N))  # d(r·h_prev)
-        self.order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
-        # columns of every step but the first of the walk (dW_recur is truncated there)
-        self.later = slice(0, (T - 1) * N) if reverse else slice(N, T * N)
-
-    def col(self, buf, t):
-        return buf[:, t * self.N:(t + 1) * self.N]
-
-    def reset(self):
-        self.h0[:] = 0
-        if self.cell == 'lstm':
-            self.c0[:] = 0
-
-    def carry(self):
-        """The last state of the walk becomes the next minibatch's initial state."""
-        last = self.order[-1]
-        self.h0[:] = self.col(self.h, last)
-        if self.cell == 'lstm':
-            self.c0[:] = self.col(self.c, last)
-
-
 class _RecurrentBase(ParameterLayer):
-    """Shared machinery of Recurrent, LSTM, GRU, BiRNN and BiLSTM."""
-    cell = 'rnn'
-    ngates = 1
+    """Shared machinery of Recurrent, LSTM, GRU, BiRNN and BiLSTM; the step maths is
+    the cell's (`cell_type`, see recurrent_cells.py)."""
+    cell_type = SimpleCell
     ndirections = 1
 
     def __init__(self, output_size, init, init_inner=None, activation=None,
@@ -104,8 +48,9 @@ class _RecurrentBase(ParameterLayer):
         super(_RecurrentBase, self).__init__(init, name, parallelism)
         if activation is None:
             raise ValueError('{} needs an activation'.format(self.classnm))
-        if self.cell in ('lstm', 'gru') and gate_activation is None:
+        if self.cell_type.gated and gate_activation is None:
             raise ValueError('{} needs a gate_activation'.format(self.classnm))
+        self.cell = self.cell_type(activation, gate_activation)
         self.output_size = output_size
         self.nout = output_size
         self.init_inner = init_inner
@@ -115,6 +60,10 @@ class _RecurrentBase(ParameterLayer):
         self.split_inputs = split_inputs
         self.x = None
         self.dirs = None
+
+    @property
+    def ngates(self):
+        return self.cell_type.ngates
 
     def __str__(self):
         return "{} Layer '{}': {} inputs, {} outputs, {} steps".format(
@@ -136,7 +85,7 @@ class _RecurrentBase(ParameterLayer):
     def allocate(self, shared_outputs=None, accumulate_updates=False):
         super(_RecurrentBase, self).allocate(shared_outputs, accumulate_updates)
         rows = self.nin_dir + self.nout + 1
-        self.dirs = [_Direction(self, self.W[d * rows:(d + 1) * rows],
+        self.dirs = [Direction(self, self.W[d * rows:(d + 1) * rows],
                                 self.dW[d * rows:(d + 1) * rows], reverse=(d == 1))
                      for d in range(self.ndirections)]
         for direction in self.dirs:
@@ -193,13 +142,7 @@ class _RecurrentBase(ParameterLayer):
             xd = self._split(x, d)
             self.be.compound_dot(direction.W_input, xd, direction.pre)
             direction.pre[:] = direction.pre + direction.b
-            if self.cell == 'rnn':
-                self._unroll_rnn(direction)
-            else:
-                previous = None
-                for t in direction.order:
-                    self._step_fprop(direction, t, previous)
-                    previous = t
+            self.cell.fprop(self.be, direction)
             self.outputs[d * nout:(d + 1) * nout] = direction.h
         return self.outputs
 
@@ -208,16 +151,7 @@ class _RecurrentBase(ParameterLayer):
         error = error.reshape((self.ndirections * nout, self.nsteps * N))
         self.dW[:] = 0
         for d, direction in enumerate(self.dirs):
-            direction.dh[:] = 0
-            if self.cell == 'lstm':
-                direction.dc[:] = 0
-            err = error[d * nout:(d + 1) * nout]
-            if self.cell == 'rnn':
-                self._unroll_rnn_bprop(direction, err)
-            else:
-                for t in reversed(direction.order):
-                    direction.dh[:] = direction.dh + err[:, t * N:(t + 1) * N]
-                    self._step_bprop(direction, t)
+            self.cell.bprop(self.be, direction, error[d * nout:(d + 1) * nout])
             self._weight_grads(direction, self._split(self.x, d))
         if self.deltas is not None:
             deltas = self.deltas.reshape((self.nin, self.nsteps * N))
@@ -230,109 +164,11 @@ class _RecurrentBase(ParameterLayer):
 
     def _weight_grads(self, direction, x):
         """dW_input = Σ dpre·xᵀ (one GEMM), db = Σ dpre, dW_recur over steps 1..T−1."""
-        be, T = self.be, self.nsteps
+        be = self.be
         be.compound_dot(direction.dpre, x.T, direction.dW_input)
         direction.db[:] = be.sum(direction.dpre, axis=1)
-        if T > 1:
-            later = direction.dpre[:, direction.later]
-            prev = direction.h_prev[:, direction.later]
-            if self.cell == 'gru':
-                g2 = 2 * self.nout
-                be.compound_dot(later[:g2], prev.T, direction.dW_recur[:g2])
-                be.compound_dot(later[g2:], direction.rh[:, direction.later].T,
-                                direction.dW_recur[g2:])
-            else:
-                be.compound_dot(later, prev.T, direction.dW_recur)
-
-    # --- cells -------------------------------------------------------------
-    def _unroll_rnn(self, dr):
-        """Simple-RNN forward: per step one GEMM and one activation, in place in dr.pre
-        (which then holds h); the step-start states are gathered in one copy after."""
-        be, N, T = self.be, dr.N, dr.T
-        previous = dr.h0
-        for t in dr.order:
-            pre = dr.col(dr.pre, t)
-            be.compound_dot(dr.W_recur, previous, pre, beta=1.0)
-            pre[:] = self.activation(pre)
-            previous = pre
-        dr.h[:] = dr.pre
-        if dr.order[0] == 0:  # forward: step t started from h_{t-1}
-            dr.h_prev[:, :N] = dr.h0
-            if T > 1:
-                dr.h_prev[:, N:] = dr.h[:, :(T - 1) * N]
-        else:  # backward: step t started from h_{t+1}
-            dr.h_prev[:, (T - 1) * N:] = dr.h0
-            if T > 1:
-                dr.h_prev[:, :(T - 1) * N] = dr.h[:, N:]
-
-    def _unroll_rnn_bprop(self, dr, err):
-        """Simple-RNN backward: the activation derivative for all steps in one op, then
-        per step dpre_t = f'_t·(dh + err_t) and dh = W_recurᵀ·dpre_t."""
-        be, N = self.be, dr.N
-        dr.dpre[:] = self.activation.bprop(dr.pre)
-        for t in reversed(dr.order):
-            dpre = dr.col(dr.dpre, t)
-            dpre[:] = dpre * (dr.dh + err[:, t * N:(t + 1) * N])
-            be.compound_dot(dr.W_recur.T, dpre, dr.dh)
-
-    def _step_fprop(self, dr, t, previous):
-        """LSTM/GRU step t (after step `previous` of the walk, None first); dr.pre's column
-        block t holds W_input·x_t + b on entry and the gate activations on exit."""
-        be, nout = self.be, self.nout
-        pre = dr.col(dr.pre, t)
-        h_prev = dr.col(dr.h_prev, t)
-        h_prev[:] = dr.h0 if previous is None else dr.col(dr.h, previous)
-        h = dr.col(dr.h, t)
-        if self.cell == 'lstm':
-            be.compound_dot(dr.W_recur, h_prev, pre, beta=1.0)
-            ifo, g = pre[:3 * nout], pre[3 * nout:]
-            ifo[:] = self.gate_activation(ifo)
-            g[:] = self.activation(g)
-            i, f, o = pre[:nout], pre[nout:2 * nout], pre[2 * nout:3 * nout]
-            c_prev = dr.col(dr.c_prev, t)
-            c_prev[:] = dr.c0 if previous is None else dr.col(dr.c, previous)
-            c = dr.col(dr.c, t)
-            c[:] = f * c_prev + i * g
-            c_act = dr.col(dr.c_act, t)
-            c_act[:] = self.activation(c)
-            h[:] = o * c_act
-        else:  # gru: r, z, candidate
-            rz, cand = pre[:2 * nout], pre[2 * nout:]
-            be.compound_dot(dr.W_recur[:2 * nout], h_prev, rz, beta=1.0)
-            rz[:] = self.gate_activation(rz)
-            r, z = pre[:nout], pre[nout:2 * nout]
-            rh = dr.col(dr.rh, t)
-            rh[:] = r * h_prev
-            be.compound_dot(dr.W_recur[2 * nout:], rh, cand, beta=1.0)
-            cand[:] = self.activation(cand)
-            h[:] = (1.0 - z) * h_prev + z * cand
-
-    def _step_bprop(self, dr, t):
-        """LSTM/GRU step t: dr.dh holds dL/dh_t; leaves dL/d(h of the previous walk step)
-        in dr.dh."""
-        be, nout = self.be, self.nout
-        pre, dpre = dr.col(dr.pre, t), dr.col(dr.dpre, t)
-        h_prev = dr.col(dr.h_prev, t)
-        if self.cell == 'lstm':
-            i, f, o, g = (pre[k * nout:(k + 1) * nout] for k in range(4))
-            di, df, do, dg = (dpre[k * nout:(k + 1) * nout] for k in range(4))
-            c_act = dr.col(dr.c_act, t)
-            dr.dc[:] = dr.dc + self.activation.bprop(c_act) * (o * dr.dh)
-            do[:] = self.gate_activation.bprop(o) * dr.dh * c_act
-            di[:] = self.gate_activation.bprop(i) * dr.dc * g
-            df[:] = self.gate_activation.bprop(f) * dr.dc * dr.col(dr.c_prev, t)
-            dg[:] = self.activation.bprop(g) * dr.dc * i
-            dr.dc[:] = dr.dc * f
-            be.compound_dot(dr.W_recur.T, dpre, dr.dh)
-        else:
-            r, z, cand = pre[:nout], pre[nout:2 * nout], pre[2 * nout:]
-            dr_, dz, dcand = dpre[:nout], dpre[nout:2 * nout], dpre[2 * nout:]
-            dz[:] = self.gate_activation.bprop(z) * dr.dh * (cand - h_prev)
-            dcand[:] = self.activation.bprop(cand) * dr.dh * z
-            be.compound_dot(dr.W_recur[2 * nout:].T, dcand, dr.recur)  # d(r·h_prev)
-            dr_[:] = self.gate_activation.bprop(r) * dr.recur * h_prev
-            dr.dh[:] = dr.dh * (1.0 - z) + dr.recur * r
-            be.compound_dot(dr.W_recur[:2 * nout].T, dpre[:2 * nout], dr.dh, beta=1.0)
+        if self.nsteps > 1:
+            self.cell.recur_grads(be, direction)
 
 
 class Recurrent(_RecurrentBase):
@@ -366,8 +202,7 @@ class LSTM(_RecurrentBase):
     Arguments: as Recurrent, plus gate_activation (Transform, required).
     Shapes: input (nin, T) -> output (output_size, T); W (nin + nout + 1, 4·nout).
     """
-    cell = 'lstm'
-    ngates = 4
+    cell_type = LSTMCell
 
     def __init__(self, output_size, init, init_inner=None, activation=None,
                  gate_activation=None, reset_cells=False, name=None):
@@ -385,8 +220,7 @@ class GRU(_RecurrentBase):
     Arguments: as LSTM.
     Shapes: input (nin, T) -> output (output_size, T); W (nin + nout + 1, 3·nout).
     """
-    cell = 'gru'
-    ngates = 3
+    cell_type = GRUCell
 
     def __init__(self, output_size, init, init_inner=None, activation=None,
                  gate_activation=None, reset_cells=False, name=None):
@@ -422,8 +256,7 @@ class BiLSTM(_RecurrentBase):
     Arguments: as LSTM, plus split_inputs (bool).
     Shapes: input (nin, T) -> output (2·output_size, T).
     """
-    cell = 'lstm'
-    ngates = 4
+    cell_type = LSTMCell
     ndirections = 2
 
     def __init__(self, output_size, init, init_inner=None, activation=None,

@@ -26,13 +26,54 @@ def get_param_list(layer_list):
 
 
 class Optimizer(NervanaObject):
-    """Base optimizer: `optimize(layer_list, epoch)` updates the layers' parameters."""
+    """Base optimizer: `optimize(layer_list, epoch)` updates the layers' parameters.
+
+    The base class owns the loop: the step's learning rate (`begin_step`), the global
+    gradient-norm clip factor, optimizer states created on first use (`nstates` zero
+    tensors shaped like the gradient, kept in the layer's state list), then
+    `update_param` for each parameter. An optimizer writes only `update_param` (and
+    `begin_step` if its rate is not the schedule's).
+    """
+    # defaults for the arguments an optimizer does not take
+    learning_rate = None
+    schedule = None
+    gradient_clip_norm = None
+    gradient_clip_value = None
+    param_clip_value = None
+    nstates = 0
 
     def __init__(self, name=None):
         super(Optimizer, self).__init__(name=name)
 
     def optimize(self, layer_list, epoch):
+        lrate = self.begin_step(epoch)
+        param_list = get_param_list(layer_list)
+        scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
+        for (param, grad), states in param_list:
+            if len(states) == 0 and self.nstates:
+                states.extend(self.be.zeros_like(grad) for _ in range(self.nstates))
+            self.update_param(param, grad, states, lrate, scale_factor)
+
+    def begin_step(self, epoch):
+        """Called once per optimize(): the learning rate of this step."""
+        if self.schedule is None:
+            return self.learning_rate
+        return self.schedule.get_learning_rate(self.learning_rate, epoch)
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
+        """Update one parameter in place from its summed gradient `grad` (dW).
+
+        Arguments:
+            param, grad (Tensor): the parameter and its gradient summed over the batch.
+            states (list of Tensor): this optimizer's `nstates` states of the parameter.
+            lrate (float): the step's learning rate (`begin_step`).
+            scale_factor (float): the gradient-norm clip factor (1 without clipping).
+        """
         raise NotImplementedError()
+
+    def batch_gradient(self, grad):
+        """clip(dW / bsz) to ±gradient_clip_value (an op-tree)."""
+        return self.clip_value(grad / self.be.bsz, self.gradient_clip_value)
 
     def clip_gradient_norm(self, param_list, clip_norm):
         """clip_norm / max(‖all dW‖ / bsz, clip_norm), or 1 without clip_norm."""
@@ -200,34 +241,32 @@ class GradientDescentMomentum(Optimizer):
         if self.momentum_coef == 0 and self.nesterov:
             raise ValueError("nesterov requires non-zero momentum")
 
-    def optimize(self, layer_list, epoch):
+    @property
+    def nstates(self):
+        return 0 if self.momentum_coef == 0 else 1
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
         be = self.be
-        lrate = self.schedule.get_learning_rate(self.learning_rate, epoch)
-        param_list = get_param_list(layer_list)
-        scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
-        plain = self.gradient_clip_value is None and self.param_clip_value is None
-        for (param, grad), states in param_list:
-            if len(states) == 0 and self.momentum_coef != 0:
-                states.append(be.zeros_like(grad))
-            if plain and not self.nesterov:
-                velocity = states[0] if self.momentum_coef != 0 else None
-                be.momentum_update(param, grad, velocity, lrate, self.momentum_coef,
-                                   self.wdecay, scale_factor / be.bsz)
-                continue
-            grad = self.clip_value(grad / be.bsz, self.gradient_clip_value)
-            if self.momentum_coef == 0:
-                param[:] = self.clip_value((-lrate * scale_factor) * grad +
-                                           (1 - lrate * self.wdecay) * param,
-                                           self.param_clip_value)
-            else:
-                grad = scale_factor * grad + self.wdecay * param
-                velocity = states[0]
-                velocity[:] = self.momentum_coef * velocity - lrate * grad
-                if self.nesterov:
-                    param[:] = self.clip_value(param + self.momentum_coef * velocity -
-                                               lrate * grad, self.param_clip_value)
-                else:
-                    param[:] = self.clip_value(param + velocity, self.param_clip_value)
+        if (self.gradient_clip_value is None and self.param_clip_value is None and
+                not self.nesterov):  # the fused in-place step
+            velocity = states[0] if self.momentum_coef != 0 else None
+            be.momentum_update(param, grad, velocity, lrate, self.momentum_coef,
+                               self.wdecay, scale_factor / be.bsz)
+            return
+        grad = self.batch_gradient(grad)
+        if self.momentum_coef == 0:
+            param[:] = self.clip_value((-lrate * scale_factor) * grad +
+                                       (1 - lrate * self.wdecay) * param,
+                                       self.param_clip_value)
+            return
+        grad = scale_factor * grad + self.wdecay * param
+        velocity = states[0]
+        velocity[:] = self.momentum_coef * velocity - lrate * grad
+        if self.nesterov:
+            param[:] = self.clip_value(param + self.momentum_coef * velocity - lrate * grad,
+                                       self.param_clip_value)
+        else:
+            param[:] = self.clip_value(param + velocity, self.param_clip_value)
 
 
 class RMSProp(Optimizer):
@@ -256,21 +295,15 @@ class RMSProp(Optimizer):
         self.param_clip_value = param_clip_value
         self.stochastic_round = stochastic_round
 
-    def optimize(self, layer_list, epoch):
-        be = self.be
-        lrate = self.schedule.get_learning_rate(self.learning_rate, epoch)
-        epsilon, decay = self.epsilon, self.decay_rate
-        param_list = get_param_list(layer_list)
-        scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
-        for (param, grad), states in param_list:
-            if len(states) == 0:
-                states.append(be.zeros_like(grad))
-            grad = self.clip_value(grad / be.bsz, self.gradient_clip_value)
-            state = states[0]
-            state[:] = decay * state + be.square(grad) * (1.0 - decay)
-            param[:] = self.clip_value(param - (scale_factor * grad * lrate) /
-                                       (be.sqrt(state + epsilon) + epsilon),
-                                       self.param_clip_value)
+    nstates = 1
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
+        be, epsilon, decay = self.be, self.epsilon, self.decay_rate
+        grad = self.batch_gradient(grad)
+        state = states[0]
+        state[:] = decay * state + be.square(grad) * (1.0 - decay)
+        param[:] = self.clip_value(param - (scale_factor * grad * lrate) /
+                                   (be.sqrt(state + epsilon) + epsilon), self.param_clip_value)
 
 
 class Adagrad(Optimizer):
@@ -295,19 +328,15 @@ class Adagrad(Optimizer):
         self.param_clip_value = param_clip_value
         self.stochastic_round = stochastic_round
 
-    def optimize(self, layer_list, epoch):
+    nstates = 1
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
         be = self.be
-        lrate, epsilon = self.learning_rate, self.epsilon
-        param_list = get_param_list(layer_list)
-        scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
-        for (param, grad), states in param_list:
-            if len(states) == 0:
-                states.append(be.zeros_like(grad))
-            grad = self.clip_value(grad / be.bsz, self.gradient_clip_value)
-            state = states[0]
-            state[:] = state + be.square(grad)
-            param[:] = self.clip_value(param - (scale_factor * grad * lrate) /
-                                       be.sqrt(state + epsilon), self.param_clip_value)
+        grad = self.batch_gradient(grad)
+        state = states[0]
+        state[:] = state + be.square(grad)
+        param[:] = self.clip_value(param - (scale_factor * grad * lrate) /
+                                   be.sqrt(state + self.epsilon), self.param_clip_value)
 
 
 class Adadelta(Optimizer):
@@ -330,17 +359,15 @@ class Adadelta(Optimizer):
         self.stochastic_round = stochastic_round
         self.param_clip_value = param_clip_value
 
-    def optimize(self, layer_list, epoch):
-        be = self.be
-        epsilon, decay = self.epsilon, self.decay
-        for (param, grad), states in get_param_list(layer_list):
-            if len(states) == 0:
-                states.extend([be.zeros_like(grad) for _ in range(3)])
-            grad = grad / be.bsz
-            states[0][:] = states[0] * decay + (1. - decay) * grad * grad
-            states[2][:] = be.sqrt((states[1] + epsilon) / (states[0] + epsilon)) * grad
-            states[1][:] = states[1] * decay + (1. - decay) * states[2] * states[2]
-            param[:] = self.clip_value(param - states[2], self.param_clip_value)
+    nstates = 3
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
+        be, epsilon, decay = self.be, self.epsilon, self.decay
+        grad = self.batch_gradient(grad)
+        states[0][:] = states[0] * decay + (1. - decay) * grad * grad
+        states[2][:] = be.sqrt((states[1] + epsilon) / (states[0] + epsilon)) * grad
+        states[1][:] = states[1] * decay + (1. - decay) * states[2] * states[2]
+        param[:] = self.clip_value(param - states[2], self.param_clip_value)
 
 
 class Adam(Optimizer):
@@ -373,22 +400,21 @@ class Adam(Optimizer):
         self.param_clip_value = param_clip_value
         self.t = 0
 
-    def optimize(self, layer_list, epoch):
-        be = self.be
+    nstates = 2
+
+    def begin_step(self, epoch):
+        """Count the step; its rate is lr·sqrt(1 − β2^t)/(1 − β1^t)."""
         self.t = self.t + 1
-        step = self.learning_rate * np.sqrt(1 - self.beta_2 ** self.t) / \
+        return self.learning_rate * np.sqrt(1 - self.beta_2 ** self.t) / \
             (1 - self.beta_1 ** self.t)
-        param_list = get_param_list(layer_list)
-        scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
-        for (param, grad), states in param_list:
-            if len(states) == 0:
-                states.extend([be.zeros_like(grad) for _ in range(2)])
-            grad = self.clip_value(grad / be.bsz, self.gradient_clip_value)
-            m, v = states
-            m[:] = m * self.beta_1 + (1. - self.beta_1) * grad
-            v[:] = v * self.beta_2 + (1. - self.beta_2) * grad * grad
-            param[:] = self.clip_value(param - (scale_factor * step * m) /
-                                       (be.sqrt(v) + self.epsilon), self.param_clip_value)
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
+        grad = self.batch_gradient(grad)
+        m, v = states
+        m[:] = m * self.beta_1 + (1. - self.beta_1) * grad
+        v[:] = v * self.beta_2 + (1. - self.beta_2) * grad * grad
+        param[:] = self.clip_value(param - (scale_factor * lrate * m) /
+                                   (self.be.sqrt(v) + self.epsilon), self.param_clip_value)
 
 
 class MultiOptimizer(Optimizer):
