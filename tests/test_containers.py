@@ -6,7 +6,7 @@ import pytest
 from neon_compat.initializers import Gaussian
 from neon_compat.layers import (Affine, Linear, Activation, Conv, MergeBroadcast, MergeSum,
                                 MergeMultistream, Tree, SingleOutputTree, BranchNode, SkipNode,
-                                Recurrent, LSTM, Multicost, GeneralizedCost)
+                                Recurrent, LSTM, Multicost, GeneralizedCost, Sequential)
 from neon_compat.models import Model
 from neon_compat.transforms import Tanh, Rectlin, Logistic, SumSquared
 from neon_compat.util.gradcheck import gradcheck
@@ -44,6 +44,16 @@ def test_mergebroadcast_shapes_and_alphas(backend64):
     model = Model([Conv((1, 1, 2), G()), mb])
     model.initialize((2, 3, 3))
     assert mb.out_shape == (5, 3, 3)
+    # the input deltas are Σ alpha_i · (branch i's deltas); a 1x1 conv's are Wᵀ·error
+    be, rng = backend64, np.random.RandomState(3)
+    model.fprop(be.array(rng.normal(size=(18, be.bsz))))
+    error = rng.normal(size=(45, be.bsz))
+    model.bprop(be.array(error))
+    per_channel = error.reshape(5, 9 * be.bsz)
+    expected = sum(alpha * (branch.layers[0].W.get() @ per_channel[rows])
+                   for alpha, branch, rows in zip([1.0, 0.5], mb.layers, [slice(0, 2),
+                                                                          slice(2, 5)]))
+    np.testing.assert_allclose(mb.deltas.get(), expected.reshape(18, be.bsz), rtol=1e-12)
     stack = MergeBroadcast([[Affine(3, G())], [Conv((1, 1, 2), G())]], 'stack')
     Model([Conv((1, 1, 2), G()), stack]).initialize((2, 3, 3))
     assert stack.out_shape == 3 + 2 * 9
@@ -121,3 +131,76 @@ def test_model_description_round_trip_with_containers(backend64, tmp_path):
     x = be.array(np.random.RandomState(2).normal(size=(3, be.bsz)))
     np.testing.assert_allclose(again.fprop(x).get(), model.fprop(x).get())
     assert again.get_description()['model'] == model.get_description()['model']
+
+
+# --- alphas: the weights of the branches' errors on the shared part ----------------------
+
+def _numeric_grad(objective, tensor, eps=1e-6):
+    """Central differences of objective() for every element of tensor."""
+    base = tensor.get()
+    grad = np.empty(base.size)
+    for i in range(base.size):
+        values = []
+        for step in (eps, -eps):
+            pert = base.copy().reshape(-1)
+            pert[i] += step
+            tensor.set(pert.reshape(base.shape))
+            values.append(objective())
+        grad[i] = (values[0] - values[1]) / (2 * eps)
+    tensor.set(base)
+    return grad.reshape(base.shape)
+
+
+def check_alpha_weighted_gradients(be, container, shared, branches, alphas, in_size, outputs):
+    """The shared layers' gradients are those of L_alpha = Σ alpha_i·<p_i, y_i>, the
+    branches' own those of L = Σ <p_i, y_i> (alpha weights only what flows back out of a
+    branch), each against central differences.
+
+    outputs(y) splits the container's output into the branch outputs y_i.
+    """
+    rng = np.random.RandomState(5)
+    x = be.array(rng.normal(size=(in_size, be.bsz)))
+    y = container.fprop(x)
+    proj = [rng.normal(size=o.shape) for o in outputs(y)]
+    if isinstance(y, list):
+        container.bprop([be.array(p) for p in proj])
+    else:
+        container.bprop(be.array(np.concatenate(proj)))
+    analytic = {layer.name: layer.dW.get() for layer in shared + branches}
+
+    def objective(weights):
+        return sum(w * np.sum(o.get() * p)
+                   for w, o, p in zip(weights, outputs(container.fprop(x)), proj))
+
+    for layers, weights in ((shared, alphas), (branches, [1.0] * len(alphas))):
+        for layer in layers:
+            numeric = _numeric_grad(lambda: objective(weights), layer.W)
+            np.testing.assert_allclose(analytic[layer.name], numeric, rtol=1e-6, atol=1e-8,
+                                       err_msg=layer.name)
+
+
+def test_mergebroadcast_alphas_weight_the_shared_gradients(backend64):
+    be = backend64
+    pre = Linear(4, G(), name='mb_alpha_pre')
+    heads = [Linear(3, G(), name='mb_alpha_head0'), Linear(2, G(), name='mb_alpha_head1')]
+    mb = MergeBroadcast([[heads[0], Activation(Tanh())], [heads[1]]], 'stack',
+                        alphas=[1.0, 0.5])
+    net = Sequential([pre, Activation(Tanh()), mb])
+    net.configure(3)
+    net.allocate()
+    net.allocate_deltas()
+    check_alpha_weighted_gradients(be, net, [pre], heads, [1.0, 0.5], 3,
+                                   lambda y: [y[:3], y[3:]])
+
+
+def test_tree_alphas_weight_the_trunk_gradients(backend64):
+    be = backend64
+    trunk = Linear(4, G(), name='tree_alpha_trunk')
+    heads = [Linear(3, G(), name='tree_alpha_head0'), Linear(2, G(), name='tree_alpha_head1')]
+    node = BranchNode(name='tree_alpha_node')
+    tree = Tree([[trunk, Activation(Tanh()), node, heads[0]], [node, heads[1]]],
+                alphas=[1.0, 0.5])
+    model = Model(tree)
+    model.initialize(3)
+    check_alpha_weighted_gradients(be, model.layers, [trunk], heads, [1.0, 0.5], 3,
+                                   lambda y: y)

@@ -150,3 +150,40 @@ def test_layer_names_count_per_class(backend_default):
     na, nb = int(a.name.split('_')[-1]), int(b.name.split('_')[-1])
     assert a.name.startswith('Linear_') and nb == na + 1
     assert Linear(2, init=Gaussian(), name='mine').name == 'mine'
+
+
+def test_accumulated_gradients_are_the_sum_of_two_bprops(backend64):
+    """With accumulation on (set_acc_on), a bprop adds its gradients onto the previous
+    ones instead of overwriting them, for every kind of parameter layer."""
+    from neon_compat.layers import Conv, Deconv, BatchNorm
+    be, rng = backend64, np.random.RandomState(7)
+    layers = [Conv((3, 3, 2), Gaussian(), bias=Constant(0.1), padding=1),
+              Conv((1, 1, 3), Gaussian(), batch_norm=True, activation=Tanh()),
+              Deconv((3, 3, 2), Gaussian(), bias=Gaussian()),
+              Affine(3, Gaussian(), bias=Gaussian(), activation=Tanh())]
+    net = Sequential(layers)
+    net.configure((2, 4, 4))
+    net.allocate(accumulate_updates=True)
+    net.allocate_deltas()
+    x = be.array(rng.normal(size=(32, be.bsz)))
+    errors = [be.array(rng.normal(size=(3, be.bsz))) for _ in range(2)]
+    grads = [g for layer in net.layers_to_optimize for ((_, g), _) in
+             (layer.get_params() if isinstance(layer.get_params(), list)
+              else [layer.get_params()])]
+    assert any(isinstance(layer, BatchNorm) for layer in net.layers_to_optimize)
+    # fused conv W and bias; conv W, BatchNorm beta and gamma; deconv W, Bias; Linear, Bias
+    assert len(grads) == 9
+
+    def bprop(error):
+        net.fprop(x)
+        net.bprop(error)
+        return [g.get() for g in grads]
+
+    first, second = bprop(errors[0]), bprop(errors[1])
+    bprop(errors[0])
+    net.set_acc_on(True)
+    summed = bprop(errors[1])
+    for k, (a, b, got) in enumerate(zip(first, second, summed)):
+        np.testing.assert_allclose(got, a + b, rtol=1e-10, atol=1e-12, err_msg='grad %d' % k)
+    net.set_acc_on(False)
+    np.testing.assert_allclose(bprop(errors[1])[0], second[0], rtol=1e-12)
