@@ -55,7 +55,8 @@ def instances():
         'LookupTable': L.LookupTable(5, 3, g),
         'Sequential': L.Sequential([L.Linear(2, g)]), 'DeltasTree': L.DeltasTree(),
         'LayerContainer': L.LayerContainer(),  # abstract: given an empty layer list below
-        'Tree': L.Tree([[L.Linear(2, g)]]), 'SingleOutputTree': L.SingleOutputTree([[L.Linear(2, g)]]),
+        'Tree': L.Tree([[L.Linear(2, g)]]),
+        'SingleOutputTree': L.SingleOutputTree([[L.Linear(2, g)]]),
         'Broadcast': L.Broadcast([[L.Linear(2, g)]]),
         'MergeSum': L.MergeSum([[L.Linear(2, g)], [L.Linear(2, g)]]),
         'MergeBroadcast': L.MergeBroadcast([[L.Linear(2, g)]], 'stack'),

@@ -174,7 +174,7 @@ def check_alpha_weighted_gradients(be, container, shared, branches, alphas, in_s
 
     for layers, weights in ((shared, alphas), (branches, [1.0] * len(alphas))):
         for layer in layers:
-            numeric = _numeric_grad(lambda: objective(weights), layer.W)
+            numeric = _numeric_grad(lambda w=weights: objective(w), layer.W)
             np.testing.assert_allclose(analytic[layer.name], numeric, rtol=1e-6, atol=1e-8,
                                        err_msg=layer.name)
 

@@ -40,7 +40,8 @@ class Callbacks(NervanaObject):
         eval_set (NervanaDataIterator, optional): evaluation data.
         metric (Metric, optional): metric computed on eval_set every eval_freq epochs.
         log_token (str, optional): unused.
-        multicost (bool): unused here (no Multicost yet).
+        multicost (bool): accepted; the per-branch cost history it adds in neon
+            (TrainMulticostCallback) is not implemented yet: the total cost is recorded.
     """
 
     def __init__(self, model, train_set=None, output_file=None, eval_freq=None,

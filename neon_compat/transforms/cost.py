@@ -50,7 +50,8 @@ class CrossEntropyBinary(Cost):
 
 
 class CrossEntropyMulti(Cost):
-    """Σ_rows −t·log(y) (in bits with usebits); bprop scale·(y − t).
+    """Σ_rows −t·log(y) (in bits with usebits); bprop logscale·scale·(y − t), logscale
+    1/ln 2 in bits, else 1.
 
     Arguments:
         scale (float): default 1.
