@@ -71,6 +71,12 @@ class Optimizer(NervanaObject):
         """
         raise NotImplementedError()
 
+    def set_clipping(self, gradient_clip_norm, gradient_clip_value, param_clip_value):
+        """Keep the clipping arguments (None: no clipping of that kind)."""
+        self.gradient_clip_norm = gradient_clip_norm
+        self.gradient_clip_value = gradient_clip_value
+        self.param_clip_value = param_clip_value
+
     def batch_gradient(self, grad):
         """clip(dW / bsz) to ±gradient_clip_value (an op-tree)."""
         return self.clip_value(grad / self.be.bsz, self.gradient_clip_value)
@@ -231,9 +237,7 @@ class GradientDescentMomentum(Optimizer):
                  name=None, schedule=_CONSTANT_SCHEDULE, nesterov=False):
         super(GradientDescentMomentum, self).__init__(name=name)
         self.learning_rate, self.momentum_coef = learning_rate, momentum_coef
-        self.gradient_clip_norm = gradient_clip_norm
-        self.gradient_clip_value = gradient_clip_value
-        self.param_clip_value = param_clip_value
+        self.set_clipping(gradient_clip_norm, gradient_clip_value, param_clip_value)
         self.wdecay = wdecay
         self.schedule = schedule
         self.stochastic_round = stochastic_round
@@ -281,6 +285,7 @@ class RMSProp(Optimizer):
         name (str, optional)
         schedule (Schedule): default constant.
     """
+    nstates = 1
 
     def __init__(self, stochastic_round=False, decay_rate=0.95, learning_rate=2e-3,
                  epsilon=1e-6, gradient_clip_norm=None, gradient_clip_value=None,
@@ -290,12 +295,9 @@ class RMSProp(Optimizer):
         self.decay_rate = decay_rate
         self.learning_rate = learning_rate
         self.schedule = schedule
-        self.gradient_clip_norm = gradient_clip_norm
-        self.gradient_clip_value = gradient_clip_value
-        self.param_clip_value = param_clip_value
+        self.set_clipping(gradient_clip_norm, gradient_clip_value, param_clip_value)
         self.stochastic_round = stochastic_round
 
-    nstates = 1
 
     def update_param(self, param, grad, states, lrate, scale_factor):
         be, epsilon, decay = self.be, self.epsilon, self.decay_rate
@@ -316,6 +318,7 @@ class Adagrad(Optimizer):
         gradient_clip_norm, gradient_clip_value, param_clip_value (float, optional)
         name (str, optional)
     """
+    nstates = 1
 
     def __init__(self, stochastic_round=False, learning_rate=0.01, epsilon=1e-6,
                  gradient_clip_norm=None, gradient_clip_value=None, param_clip_value=None,
@@ -323,12 +326,9 @@ class Adagrad(Optimizer):
         super(Adagrad, self).__init__(name=name)
         self.epsilon = epsilon
         self.learning_rate = learning_rate
-        self.gradient_clip_norm = gradient_clip_norm
-        self.gradient_clip_value = gradient_clip_value
-        self.param_clip_value = param_clip_value
+        self.set_clipping(gradient_clip_norm, gradient_clip_value, param_clip_value)
         self.stochastic_round = stochastic_round
 
-    nstates = 1
 
     def update_param(self, param, grad, states, lrate, scale_factor):
         be = self.be
@@ -350,6 +350,7 @@ class Adadelta(Optimizer):
         param_clip_value (float, optional)
         name (str, optional)
     """
+    nstates = 3
 
     def __init__(self, stochastic_round=False, decay=0.95, epsilon=1e-6, param_clip_value=None,
                  name=None):
@@ -359,7 +360,6 @@ class Adadelta(Optimizer):
         self.stochastic_round = stochastic_round
         self.param_clip_value = param_clip_value
 
-    nstates = 3
 
     def update_param(self, param, grad, states, lrate, scale_factor):
         be, epsilon, decay = self.be, self.epsilon, self.decay
@@ -385,6 +385,7 @@ class Adam(Optimizer):
         gradient_clip_norm, gradient_clip_value, param_clip_value (float, optional)
         name (str): default "adam".
     """
+    nstates = 2
 
     def __init__(self, stochastic_round=False, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, gradient_clip_norm=None, gradient_clip_value=None,
@@ -394,13 +395,10 @@ class Adam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.learning_rate = learning_rate
+        self.set_clipping(gradient_clip_norm, gradient_clip_value, param_clip_value)
         self.stochastic_round = stochastic_round
-        self.gradient_clip_norm = gradient_clip_norm
-        self.gradient_clip_value = gradient_clip_value
-        self.param_clip_value = param_clip_value
         self.t = 0
 
-    nstates = 2
 
     def begin_step(self, epoch):
         """Count the step; its rate is lr·sqrt(1 − β2^t)/(1 − β1^t)."""
