@@ -11,6 +11,8 @@ from neon_compat.models import Model
 from neon_compat.transforms import Tanh, Rectlin, Logistic, SumSquared
 from neon_compat.util.gradcheck import gradcheck
 
+from helpers import numeric_grad
+
 
 def G():
     return Gaussian(scale=0.5)
@@ -135,22 +137,6 @@ def test_model_description_round_trip_with_containers(backend64, tmp_path):
 
 # --- alphas: the weights of the branches' errors on the shared part ----------------------
 
-def _numeric_grad(objective, tensor, eps=1e-6):
-    """Central differences of objective() for every element of tensor."""
-    base = tensor.get()
-    grad = np.empty(base.size)
-    for i in range(base.size):
-        values = []
-        for step in (eps, -eps):
-            pert = base.copy().reshape(-1)
-            pert[i] += step
-            tensor.set(pert.reshape(base.shape))
-            values.append(objective())
-        grad[i] = (values[0] - values[1]) / (2 * eps)
-    tensor.set(base)
-    return grad.reshape(base.shape)
-
-
 def check_alpha_weighted_gradients(be, container, shared, branches, alphas, in_size, outputs):
     """The shared layers' gradients are those of L_alpha = Σ alpha_i·<p_i, y_i>, the
     branches' own those of L = Σ <p_i, y_i> (alpha weights only what flows back out of a
@@ -174,7 +160,7 @@ def check_alpha_weighted_gradients(be, container, shared, branches, alphas, in_s
 
     for layers, weights in ((shared, alphas), (branches, [1.0] * len(alphas))):
         for layer in layers:
-            numeric = _numeric_grad(lambda w=weights: objective(w), layer.W)
+            numeric = numeric_grad(lambda w=weights: objective(w), layer.W)
             np.testing.assert_allclose(analytic[layer.name], numeric, rtol=1e-6, atol=1e-8,
                                        err_msg=layer.name)
 

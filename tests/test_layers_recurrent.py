@@ -10,6 +10,8 @@ from neon_compat.models import Model
 from neon_compat.transforms import Tanh, Logistic, Rectlin
 from neon_compat.util.gradcheck import gradcheck
 
+from helpers import numeric_grad
+
 
 def sig(x):
     return 1 / (1 + np.exp(-x))
@@ -20,6 +22,15 @@ def blocks(W, nin, nout, ngates):
     g = ngates * nout
     return (W[:nin].reshape(g, nin), W[nin:nin + nout].reshape(g, nout),
             W[-1:].reshape(g, 1))
+
+
+def bi_blocks(W, nin, nout, ngates, d):
+    """neon's bidirectional layout: rows [W_input_f, W_input_b, W_recur_f, W_recur_b, b_f,
+    b_b]; direction d's (W_input, W_recur, b)."""
+    g = ngates * nout
+    recur = 2 * nin + d * nout
+    return (W[d * nin:(d + 1) * nin].reshape(g, nin), W[recur:recur + nout].reshape(g, nout),
+            W[2 * (nin + nout) + d].reshape(g, 1))
 
 
 def ref_rnn(x_steps, Wi, Wr, b, nout, reverse=False):
@@ -109,8 +120,8 @@ def test_birnn_output_order(backend64, split):
     assert W.shape == (2 * rows, nout)
     xf = [s[:nd] for s in steps] if split else steps
     xb = [s[nd:] for s in steps] if split else steps
-    fwd = ref_rnn(xf, *blocks(W[:rows], nd, nout, 1), nout)
-    bwd = ref_rnn(xb, *blocks(W[rows:], nd, nout, 1), nout, reverse=True)
+    fwd = ref_rnn(xf, *bi_blocks(W, nd, nout, 1, 0), nout)
+    bwd = ref_rnn(xb, *bi_blocks(W, nd, nout, 1, 1), nout, reverse=True)
     np.testing.assert_allclose(out[:nout], stack(fwd), rtol=1e-12)
     np.testing.assert_allclose(out[nout:], stack(bwd), rtol=1e-12)
 
@@ -119,12 +130,39 @@ def test_bilstm_output_order(backend64):
     be, nin, nout, T = backend64, 3, 2, 3
     layer = BiLSTM(nout, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())
     out, steps, W = run(be, layer, nin, T)
-    rows = nin + nout + 1
-    np.testing.assert_allclose(out[:nout], stack(ref_lstm(steps, *blocks(W[:rows], nin, nout,
-                                                                         4), nout)), rtol=1e-12)
-    np.testing.assert_allclose(out[nout:], stack(ref_lstm(steps, *blocks(W[rows:], nin, nout,
-                                                                         4), nout,
-                                                          reverse=True)), rtol=1e-12)
+    np.testing.assert_allclose(out[:nout], stack(ref_lstm(steps, *bi_blocks(W, nin, nout, 4, 0),
+                                                          nout)), rtol=1e-12)
+    np.testing.assert_allclose(out[nout:], stack(ref_lstm(steps, *bi_blocks(W, nin, nout, 4, 1),
+                                                          nout, reverse=True)), rtol=1e-12)
+    # neon's names of the views
+    for d, suffix in enumerate(('_f', '_b')):
+        for name, block in zip(('W_input', 'W_recur', 'b'), bi_blocks(W, nin, nout, 4, d)):
+            np.testing.assert_array_equal(getattr(layer, name + suffix).get(), block)
+    layer.b_b[:] = 7.0
+    assert (layer.W.get()[-1] == 7.0).all() and (layer.W.get()[-2] != 7.0).all()
+
+
+def test_neon_attribute_views_of_lstm_and_gru(backend64):
+    be, nin, nout, T = backend64, 3, 2, 3
+    lstm = LSTM(nout, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())
+    assert lstm.W_input is None  # before allocate, as neon
+    out, steps, W = run(be, lstm, nin, T)
+    for name, block in zip(('W_input', 'W_recur', 'b'), blocks(W, nin, nout, 4)):
+        np.testing.assert_array_equal(getattr(lstm, name).get(), block)
+    lstm.W_recur[:] = 0.25  # a view: writes go to W
+    assert (lstm.W.get()[nin:nin + nout] == 0.25).all()
+    # ifog_buffer: gate activations i, f, o (logistic) and g (tanh) of every step
+    ifog = lstm.ifog_buffer.get()
+    assert ifog.shape == (4 * nout, T * be.bsz)
+    assert (ifog[:3 * nout] > 0).all() and (ifog[:3 * nout] < 1).all()
+    np.testing.assert_allclose(lstm.outputs.get(), ifog[2 * nout:3 * nout] *
+                               lstm.c_act_buffer.get(), rtol=1e-12)
+    np.testing.assert_allclose(lstm.c_act_buffer.get(), np.tanh(lstm.c_buffer.get()))
+    gru = GRU(nout, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())
+    run(be, gru, nin, T)
+    assert gru.rzhcan_buffer.shape == gru.rzhcan_delta_buffer.shape == (3 * nout, T * be.bsz)
+    assert gru.h_buffer is gru.outputs and gru.out_deltas_buffer is gru.deltas
+    assert isinstance(lstm, Recurrent) and isinstance(gru, Recurrent)
 
 
 def test_init_fills_each_gate_block_and_zero_bias(backend64):
@@ -222,3 +260,31 @@ def test_lookuptable_values_and_gradients(backend64):
                              gate_activation=Logistic(), reset_cells=True)],
                        T, inputs=ids.astype(float), check_inputs=False)
     assert report.ok
+
+
+@pytest.mark.parametrize('make', [
+    lambda: Recurrent(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True),
+    lambda: LSTM(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                 reset_cells=True),
+    lambda: GRU(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
+                reset_cells=True)],
+    ids=['Recurrent', 'LSTM', 'GRU'])
+def test_weight_gradients_with_an_initial_state(backend64, make):
+    """Given init_state, the first step's recurrent product enters dW_recur too (neon);
+    the gradient is that of L = Σ proj·outputs, by central differences."""
+    be, nin, T = backend64, 2, 3
+    rng = np.random.RandomState(4)
+    layer = make()
+    model = Model([layer])
+    model.initialize((nin, T))
+    x = be.array(rng.normal(size=(nin, T * be.bsz)))
+    h0 = be.array(rng.normal(size=(3, be.bsz)))
+    proj = rng.normal(size=(3, T * be.bsz))
+    layer.fprop(x, init_state=h0)
+    layer.bprop(be.array(proj))
+    analytic = layer.dW.get()
+
+    def objective():
+        return float(np.sum(layer.fprop(x, init_state=h0).get() * proj))
+
+    np.testing.assert_allclose(analytic, numeric_grad(objective, layer.W), rtol=1e-6, atol=1e-8)

@@ -2,11 +2,13 @@
 forms, and the sequence-summary layers.
 
 Sequences are (features, T·N) buffers, column t·N + n holding step t of sample n.
-Weights follow neon's file layout: one W per direction block, rows
-[W_input (nin rows), W_recur (nout rows), bias (1 row)] × (ngates·nout) columns,
-where W_input is that block reinterpreted as (ngates·nout, nin) (neon's memory
-view, not a transpose). The input-to-hidden products of all steps are one GEMM;
-only the recurrent products run per step.
+Weights follow neon's file layout: W has (ngates·nout) columns and rows
+[W_input (nin rows), W_recur (nout rows), b (1 row)], where W_input is that row
+block reinterpreted as (ngates·nout, nin) (neon's memory view, not a transpose);
+bidirectional layers interleave the directions as neon did: [W_input_f, W_input_b,
+W_recur_f, W_recur_b, b_f, b_b], nin being the inputs per direction. The layers
+expose these views under neon's names. The input-to-hidden products of all steps
+are one GEMM; only the recurrent products run per step.
 
 Hidden states are kept in the layer's own buffers and copied to the outputs, so
 layers after a recurrent layer may work on its outputs in place (as the Practice 5
@@ -34,6 +36,12 @@ def get_steps(x, shape):
         return [x]
     bsz = x.shape[1] // steps
     return [x[:, t * bsz:(t + 1) * bsz] for t in range(steps)]
+
+
+def _direction_view(name, d):
+    """neon's attribute for direction d's `name` (a view of W, dW or a step buffer;
+    None before allocate)."""
+    return property(lambda self: None if self.dirs is None else getattr(self.dirs[d], name))
 
 
 class _RecurrentBase(ParameterLayer):
@@ -82,29 +90,40 @@ class _RecurrentBase(ParameterLayer):
             self.weight_shape = (self.ndirections * rows, self.ngates * self.nout)
         return self
 
+    def weight_rows(self, d):
+        """(input rows, recurrent rows, bias row) of direction d in W: neon's layout
+        [inputs of every direction, recurrent of every direction, biases]."""
+        nin, nout, ndir = self.nin_dir, self.nout, self.ndirections
+        recur = ndir * nin + d * nout
+        bias = ndir * (nin + nout) + d
+        return (slice(d * nin, (d + 1) * nin), slice(recur, recur + nout),
+                slice(bias, bias + 1))
+
     def allocate(self, shared_outputs=None, accumulate_updates=False):
         super(_RecurrentBase, self).allocate(shared_outputs, accumulate_updates)
-        rows = self.nin_dir + self.nout + 1
-        self.dirs = [Direction(self, self.W[d * rows:(d + 1) * rows],
-                                self.dW[d * rows:(d + 1) * rows], reverse=(d == 1))
+        self.dirs = [Direction(self, self.W, self.dW, self.weight_rows(d), reverse=(d == 1))
                      for d in range(self.ndirections)]
         for direction in self.dirs:
             direction.reset()
 
     def init_params(self, shape):
         """W from `init` (input blocks) and `init_inner` (recurrent blocks), one gate block
-        at a time; biases 0."""
+        at a time in neon's order (every direction's inputs, then recurrent); biases 0."""
         super(_RecurrentBase, self).init_params(shape)
-        rows, nin, nout = self.nin_dir + self.nout + 1, self.nin_dir, self.nout
+        g, nout = self.ngates * self.nout, self.nout
         inner = self.init_inner if self.init_inner is not None else self.init
-        for d in range(self.ndirections):
-            block = self.W[d * rows:(d + 1) * rows]
-            w_input = block[:nin].reshape((self.ngates * nout, nin))
-            w_recur = block[nin:nin + nout].reshape((self.ngates * nout, nout))
+        rows = [self.weight_rows(d) for d in range(self.ndirections)]
+        blocks = [(self.init, self.W[r[0]].reshape((g, self.nin_dir))) for r in rows] + \
+            [(inner, self.W[r[1]].reshape((g, nout))) for r in rows]
+        for init, block in blocks:
             for gate in range(self.ngates):
-                self.init.fill(w_input[gate * nout:(gate + 1) * nout])
-                inner.fill(w_recur[gate * nout:(gate + 1) * nout])
-            block[-1:] = 0
+                init.fill(block[gate * nout:(gate + 1) * nout])
+        for r in rows:
+            self.W[r[2]] = 0
+
+    # neon's names of the layer's buffers
+    h_buffer = property(lambda self: self.outputs, doc='the outputs (hidden states)')
+    out_deltas_buffer = property(lambda self: self.deltas, doc='the input deltas')
 
     def _inputs(self, inputs):
         """The input as (nin, T·N), and whether it is a different tensor than last time
@@ -139,6 +158,8 @@ class _RecurrentBase(ParameterLayer):
                 direction.carry()
             if init_state is not None:
                 direction.h0[:] = init_state
+            direction.recur_cols = direction.later if init_state is None else \
+                direction.every_step
             xd = self._split(x, d)
             self.be.compound_dot(direction.W_input, xd, direction.pre)
             direction.pre[:] = direction.pre + direction.b
@@ -163,11 +184,11 @@ class _RecurrentBase(ParameterLayer):
         return self.deltas
 
     def _weight_grads(self, direction, x):
-        """dW_input = Σ dpre·xᵀ (one GEMM), db = Σ dpre, dW_recur over steps 1..T−1."""
+        """dW_input = Σ dpre·xᵀ (one GEMM), db = Σ dpre, dW_recur (the cell's)."""
         be = self.be
         be.compound_dot(direction.dpre, x.T, direction.dW_input)
         direction.db[:] = be.sum(direction.dpre, axis=1)
-        if self.nsteps > 1:
+        if self.nsteps > 1 or direction.recur_cols is direction.every_step:
             self.cell.recur_grads(be, direction)
 
 
@@ -183,8 +204,16 @@ class Recurrent(_RecurrentBase):
             the state carries over while the same input buffer comes in).
         name (str, optional)
 
-    Shapes: input (nin, T) -> output (output_size, T); W (nin + nout + 1, nout).
+    Shapes: input (nin, T) -> output (output_size, T); W (nin + nout + 1, nout), with
+    the views W_input (nout, nin), W_recur (nout, nout), b (nout, 1) and their
+    gradients dW_input, dW_recur, db.
     """
+    W_input = _direction_view('W_input', 0)
+    W_recur = _direction_view('W_recur', 0)
+    b = _direction_view('b', 0)
+    dW_input = _direction_view('dW_input', 0)
+    dW_recur = _direction_view('dW_recur', 0)
+    db = _direction_view('db', 0)
 
     def __init__(self, output_size, init, init_inner=None, activation=None, reset_cells=False,
                  name=None):
@@ -193,7 +222,7 @@ class Recurrent(_RecurrentBase):
                                         name=name)
 
 
-class LSTM(_RecurrentBase):
+class LSTM(Recurrent):
     """Long short-term memory, gates in neon's order i, f, o, g.
 
     [i, f, o] = gate_activation(·), g = activation(·), c = f·c_prev + i·g,
@@ -201,17 +230,23 @@ class LSTM(_RecurrentBase):
 
     Arguments: as Recurrent, plus gate_activation (Transform, required).
     Shapes: input (nin, T) -> output (output_size, T); W (nin + nout + 1, 4·nout).
+    Step buffers (4·nout or nout, T·N) as neon names them: ifog_buffer (gate
+    activations), ifog_delta_buffer, c_buffer (cell states), c_act_buffer.
     """
     cell_type = LSTMCell
+    ifog_buffer = _direction_view('pre', 0)
+    ifog_delta_buffer = _direction_view('dpre', 0)
+    c_buffer = _direction_view('c', 0)
+    c_act_buffer = _direction_view('c_act', 0)
 
     def __init__(self, output_size, init, init_inner=None, activation=None,
                  gate_activation=None, reset_cells=False, name=None):
-        super(LSTM, self).__init__(output_size, init, init_inner=init_inner,
-                                   activation=activation, gate_activation=gate_activation,
-                                   reset_cells=reset_cells, name=name)
+        _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
+                                activation=activation, gate_activation=gate_activation,
+                                reset_cells=reset_cells, name=name)
 
 
-class GRU(_RecurrentBase):
+class GRU(Recurrent):
     """Gated recurrent unit, blocks r, z, candidate.
 
     r, z = gate_activation(W·x + U·h_prev + b); c = activation(W_c·x + U_c·(r·h_prev) + b_c);
@@ -219,14 +254,18 @@ class GRU(_RecurrentBase):
 
     Arguments: as LSTM.
     Shapes: input (nin, T) -> output (output_size, T); W (nin + nout + 1, 3·nout).
+    Step buffers (3·nout, T·N) as neon names them: rzhcan_buffer (gate activations),
+    rzhcan_delta_buffer.
     """
     cell_type = GRUCell
+    rzhcan_buffer = _direction_view('pre', 0)
+    rzhcan_delta_buffer = _direction_view('dpre', 0)
 
     def __init__(self, output_size, init, init_inner=None, activation=None,
                  gate_activation=None, reset_cells=False, name=None):
-        super(GRU, self).__init__(output_size, init, init_inner=init_inner,
-                                  activation=activation, gate_activation=gate_activation,
-                                  reset_cells=reset_cells, name=name)
+        _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
+                                activation=activation, gate_activation=gate_activation,
+                                reset_cells=reset_cells, name=name)
 
 
 class BiRNN(_RecurrentBase):
@@ -237,10 +276,23 @@ class BiRNN(_RecurrentBase):
     backward one.
 
     Arguments: as Recurrent, plus split_inputs (bool) and parallelism.
-    Shapes: input (nin, T) -> output (2·output_size, T);
-    W (2·(nin' + nout + 1), nout), blocks [forward; backward], nin' the inputs per direction.
+    Shapes: input (nin, T) -> output (2·output_size, T); W (2·(nin' + nout + 1), nout),
+    nin' the inputs per direction, rows [W_input_f, W_input_b, W_recur_f, W_recur_b, b_f,
+    b_b] (neon's views, with gradients dW_input_f, ...).
     """
     ndirections = 2
+    W_input_f = _direction_view('W_input', 0)
+    W_input_b = _direction_view('W_input', 1)
+    W_recur_f = _direction_view('W_recur', 0)
+    W_recur_b = _direction_view('W_recur', 1)
+    b_f = _direction_view('b', 0)
+    b_b = _direction_view('b', 1)
+    dW_input_f = _direction_view('dW_input', 0)
+    dW_input_b = _direction_view('dW_input', 1)
+    dW_recur_f = _direction_view('dW_recur', 0)
+    dW_recur_b = _direction_view('dW_recur', 1)
+    db_f = _direction_view('db', 0)
+    db_b = _direction_view('db', 1)
 
     def __init__(self, output_size, init, init_inner=None, activation=None, reset_cells=False,
                  split_inputs=False, name=None, parallelism="Data"):
@@ -250,21 +302,19 @@ class BiRNN(_RecurrentBase):
                                     parallelism=parallelism)
 
 
-class BiLSTM(_RecurrentBase):
+class BiLSTM(BiRNN):
     """Bidirectional LSTM (see LSTM and BiRNN).
 
     Arguments: as LSTM, plus split_inputs (bool).
-    Shapes: input (nin, T) -> output (2·output_size, T).
+    Shapes: input (nin, T) -> output (2·output_size, T); W as BiRNN's with 4·nout columns.
     """
     cell_type = LSTMCell
-    ndirections = 2
 
     def __init__(self, output_size, init, init_inner=None, activation=None,
                  gate_activation=None, reset_cells=False, split_inputs=False, name=None):
-        super(BiLSTM, self).__init__(output_size, init, init_inner=init_inner,
-                                     activation=activation, gate_activation=gate_activation,
-                                     reset_cells=reset_cells, split_inputs=split_inputs,
-                                     name=name)
+        _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
+                                activation=activation, gate_activation=gate_activation,
+                                reset_cells=reset_cells, split_inputs=split_inputs, name=name)
 
 
 class _SequenceSummary(Layer):

@@ -17,20 +17,22 @@ class Direction(object):
 
     Arguments:
         layer: the owning layer (backend, shapes, cell).
-        W, dW: the layer's weight block for this direction, (nin + nout + 1, g·nout).
+        W, dW: the layer's weights and their gradient, (rows, g·nout).
+        rows (tuple of slices): this direction's input, recurrent and bias rows of W.
         reverse (bool): walk the sequence backwards.
     """
 
-    def __init__(self, layer, W, dW, reverse):
+    def __init__(self, layer, W, dW, rows, reverse):
         be, nin, nout, g = layer.be, layer.nin_dir, layer.nout, layer.ngates * layer.nout
         T, N = layer.nsteps, be.bsz
         self.T, self.N, self.nout, self.cell = T, N, nout, layer.cell
-        self.W_input = W[:nin].reshape((g, nin))
-        self.W_recur = W[nin:nin + nout].reshape((g, nout))
-        self.b = W[-1:].reshape((g, 1))
-        self.dW_input = dW[:nin].reshape((g, nin))
-        self.dW_recur = dW[nin:nin + nout].reshape((g, nout))
-        self.db = dW[-1:].reshape((g, 1))
+        input_rows, recur_rows, bias_row = rows
+        self.W_input = W[input_rows].reshape((g, nin))
+        self.W_recur = W[recur_rows].reshape((g, nout))
+        self.b = W[bias_row].reshape((g, 1))
+        self.dW_input = dW[input_rows].reshape((g, nin))
+        self.dW_recur = dW[recur_rows].reshape((g, nout))
+        self.db = dW[bias_row].reshape((g, 1))
         self.pre = be.iobuf((g, T))        # gate pre-activations, then activations
         self.dpre = be.iobuf((g, T))       # gradients with respect to pre-activations
         self.h = be.iobuf((nout, T))       # h_t
@@ -39,8 +41,12 @@ class Direction(object):
         self.dh = be.zeros((nout, N))
         self.cell.allocate(be, self)
         self.order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
-        # columns of every step but the first of the walk (dW_recur is truncated there)
+        # the steps whose recurrent products enter dW_recur: every step but the first of
+        # the walk (truncated at the minibatch boundary), or all of them when the layer
+        # was handed an initial state (neon's rule)
         self.later = slice(0, (T - 1) * N) if reverse else slice(N, T * N)
+        self.every_step = slice(0, T * N)
+        self.recur_cols = self.later
 
     def col(self, buf, t):
         return buf[:, t * self.N:(t + 1) * self.N]
@@ -109,8 +115,8 @@ class SimpleCell(object):
             be.compound_dot(dr.W_recur.T, dpre, dr.dh)
 
     def recur_grads(self, be, dr):
-        """dW_recur = Σ over the walk's later steps of dpre_t · h_prevᵀ."""
-        be.compound_dot(dr.dpre[:, dr.later], dr.h_prev[:, dr.later].T, dr.dW_recur)
+        """dW_recur = Σ over the steps dr.recur_cols of dpre_t · h_prevᵀ."""
+        be.compound_dot(dr.dpre[:, dr.recur_cols], dr.h_prev[:, dr.recur_cols].T, dr.dW_recur)
 
 
 class _GatedCell(SimpleCell):
@@ -238,7 +244,7 @@ class GRUCell(_GatedCell):
 
     def recur_grads(self, be, dr):
         """The r and z blocks see h_prev, the candidate block r·h_prev."""
-        g2 = 2 * dr.nout
-        later = dr.dpre[:, dr.later]
-        be.compound_dot(later[:g2], dr.h_prev[:, dr.later].T, dr.dW_recur[:g2])
-        be.compound_dot(later[g2:], dr.rh[:, dr.later].T, dr.dW_recur[g2:])
+        g2, cols = 2 * dr.nout, dr.recur_cols
+        dpre = dr.dpre[:, cols]
+        be.compound_dot(dpre[:g2], dr.h_prev[:, cols].T, dr.dW_recur[:g2])
+        be.compound_dot(dpre[g2:], dr.rh[:, cols].T, dr.dW_recur[g2:])
