@@ -4,6 +4,7 @@ NumPy for the cpu (and mkl) backend, CuPy for the gpu backend: the subclasses
 only choose `xp` and how data crosses to the host.
 """
 import math
+import time
 
 import numpy as np
 
@@ -95,6 +96,32 @@ class Backend(LayerKernels):
         if isinstance(indices, Tensor):
             indices = indices._tensor
         return self.xp.asarray(indices).reshape(-1).astype(np.int64)
+
+    # --- MKL layout conversion (no MKL layouts here) ----------------------
+    def convert_data(self, tensor, layer_mkl):
+        """neon's MKL backend converted tensors out of MKL layout; a no-op here."""
+        return None
+
+    def clean_data(self, tensor, layer_mkl):
+        """neon's MKL backend freed MKL buffers; a no-op here."""
+        return None
+
+    # --- timing marks (neon.benchmark, Model.benchmark) -----------------
+    def init_mark(self):
+        """A timing mark: {'time': seconds}."""
+        return {'time': 0}
+
+    def record_mark(self, marker):
+        """Set the mark to now."""
+        marker['time'] = time.time()
+
+    def synchronize_mark(self, marker):
+        """Wait until the work queued before the mark is done."""
+        self.synchronize()
+
+    def get_time(self, start, end):
+        """Milliseconds between two marks."""
+        return (end['time'] - start['time']) * 1000.0
 
     # --- random numbers -------------------------------------------------
     def rng_get_state(self):
