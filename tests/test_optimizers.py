@@ -6,8 +6,8 @@ from neon_compat.backends import gen_backend
 from neon_compat.layers import Linear, Bias
 from neon_compat.initializers import Constant
 from neon_compat.optimizers import (GradientDescentMomentum, RMSProp, Adagrad, Adadelta, Adam,
-                                    MultiOptimizer, Schedule, StepSchedule, PowerSchedule,
-                                    ExpSchedule, PolySchedule)
+                                    ShiftAdaMax, MultiOptimizer, Schedule, StepSchedule,
+                                    PowerSchedule, ExpSchedule, PolySchedule, ShiftSchedule)
 
 BSZ = 4
 W0 = np.array([[0.5, -1.0, 2.0], [0.1, 0.3, -0.7]])
@@ -153,6 +153,38 @@ def test_adam_counts_steps_per_minibatch(be):
     check(run(be, Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps)), expected)
 
 
+def _power_of_two(x):
+    """x rounded to a signed power of two in the log domain (neon's shift)."""
+    return np.sign(x) * np.exp2(np.rint(np.log(np.maximum(np.abs(x), np.exp(-50.))) /
+                                        np.log(2.)))
+
+
+def test_shift_adamax_counts_epochs_and_shifts(be):
+    lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+    W, m, v, expected = W0.copy(), np.zeros_like(W0), np.zeros_like(W0), []
+    epochs = [0, 0, 1]
+    for epoch, g in zip(epochs, GRADS):
+        g = g / BSZ
+        step = lr / (1 - b1 ** (epoch + 1))
+        m = b1 * m + (1 - b1) * g
+        v = np.maximum(b2 * v, np.abs(g))
+        update = m * _power_of_two(1.0 / (v + eps)) * _power_of_two(step)
+        W = np.clip(W - update, -1, 1)
+        expected.append(W)
+    got = run(be, ShiftAdaMax(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps),
+              epochs=epochs)
+    check(got, expected)
+    assert got[0][0, 2] == 1.0  # W0's 2.0 is clipped into [-1, 1] at the first step
+
+
+def test_shift_of_numbers_and_tensors(be):
+    assert float(be.shift(0.1, -3, value=False).get()[0, 0]) == pytest.approx(0.0125)
+    x = be.array([[3.0, -5.0, 2.0]])
+    got = be.shift(x, be.array([[0.3, -6.0, 0.0]])).get()
+    np.testing.assert_allclose(got, [[0.75, 40.0, 2.0 * _power_of_two(0.0)]])
+    np.testing.assert_allclose(be.shift(x, 0.3).get(), [[0.75, -1.25, 0.5]])
+
+
 def test_optimizer_states_are_created_in_neon_order(be):
     layer = FakeLayer(be)
     layer.dW.set(GRADS[0])
@@ -178,6 +210,12 @@ def test_schedules():
     assert poly.get_learning_rate(1.0, 9) == 1.0 and poly.get_learning_rate(1.0, 10) == 0.0
     with pytest.raises(ValueError):
         StepSchedule(step_config=[1, 2], change=[0.1])
+
+
+def test_shift_schedule(be):
+    sched = ShiftSchedule(2)
+    assert [sched.get_learning_rate(0.8, e) for e in range(5)] == [0.8, 0.8, 0.4, 0.4, 0.2]
+    assert ShiftSchedule(1, shift_size=2).get_learning_rate(1.0, 2) == 1.0 / 16
 
 
 def test_gdm_uses_schedule(be):

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from neon_compat.backends.layer_kernels import LayerKernels
-from neon_compat.backends.optree import OpTreeEvaluator, OpTreeNode
+from neon_compat.backends.optree import OpTreeEvaluator, OpTreeNode, is_scalar
 from neon_compat.backends.tensor import Tensor
 
 SUPPORTED_DTYPES = (np.float16, np.float32, np.float64)
@@ -330,6 +330,27 @@ class Backend(LayerKernels):
 
     def minimum(self, a, b, out=None):
         return self._op('minimum', a, b, out)
+
+    def shift(self, ary, shift_ary, value=True, out=None):
+        """ary · 2^k, computed now (as neon's cpu backend): with value, k = round(log2
+        |shift_ary|) carrying shift_ary's sign (a multiply rounded to a power of two);
+        without, k = shift_ary. Returns `out` (a new tensor when None; (1, 1) for a
+        number)."""
+        if is_scalar(shift_ary):  # a number: the factor is computed here
+            shift_ary = float(shift_ary)
+            exponent = np.rint(np.log(max(abs(shift_ary), np.exp(-50.))) / np.log(2.)) \
+                if value else shift_ary
+            factor = float(np.sign(shift_ary) * np.exp2(exponent)) if value else \
+                float(np.exp2(exponent))
+        elif value:
+            exponent = self.rint(self.safelog(self.absolute(shift_ary)) / math.log(2.0))
+            factor = self.multiply(self.sgn(shift_ary), self.exp2(exponent))
+        else:
+            factor = self.exp2(shift_ary)
+        if out is None:
+            out = self.empty_like(ary) if hasattr(ary, 'shape') else self.empty((1, 1))
+        out[:] = self.multiply(ary, factor)
+        return out
 
     def clip(self, a, a_min, a_max, out=None):
         return self.minimum(self.maximum(a, a_min), a_max, out=out)

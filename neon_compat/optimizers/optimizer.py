@@ -209,6 +209,24 @@ class PolySchedule(Schedule):
         return float(learning_rate * (1. - epoch // float(self.total_epochs)) ** self.power)
 
 
+class ShiftSchedule(Schedule):
+    """Halve the rate `shift_size` times every `interval` epochs, as a binary shift:
+    lr · 2^(−shift_size·floor(epoch / interval)).
+
+    Arguments:
+        interval (int): epochs between shifts.
+        shift_size (int): bits per shift, default 1.
+    """
+
+    def __init__(self, interval, shift_size=1):
+        self.interval = interval
+        self.shift_size = shift_size
+
+    def get_learning_rate(self, learning_rate, epoch):
+        total_shift = -1 * self.shift_size * int(epoch / self.interval)
+        return float(self.be.shift(learning_rate, total_shift, value=False).get()[0, 0])
+
+
 _CONSTANT_SCHEDULE = Schedule()  # stateless: shared as neon's default schedule
 
 
@@ -413,6 +431,50 @@ class Adam(Optimizer):
         v[:] = v * self.beta_2 + (1. - self.beta_2) * grad * grad
         param[:] = self.clip_value(param - (scale_factor * lrate * m) /
                                    (self.be.sqrt(v) + self.epsilon), self.param_clip_value)
+
+
+class ShiftAdaMax(Optimizer):
+    """AdaMax with power-of-two steps (Courbariaux et al. 2016), parameters kept in
+    [−1, 1].
+
+    t = epoch + 1 (neon counts epochs here, not minibatches); l = lr / (1 − β1^t);
+    m = β1·m + (1 − β1)·g; v = max(β2·v, |g|); W = clip(W − m ≪ (1/(v + ε)) ≪ l, −1, 1),
+    where a ≪ b multiplies a by b rounded to a signed power of two (`be.shift`).
+
+    Arguments:
+        stochastic_round (bool): ignored.
+        learning_rate (float): default 0.002.
+        beta_1 (float): default 0.9.
+        beta_2 (float): default 0.999.
+        epsilon (float): default 1e-8.
+        schedule (Schedule): default constant.
+        name (str): default "ShiftAdaMax".
+    """
+    nstates = 3
+
+    def __init__(self, stochastic_round=False, learning_rate=0.002, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, schedule=_CONSTANT_SCHEDULE, name="ShiftAdaMax"):
+        super(ShiftAdaMax, self).__init__(name=name)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.learning_rate = learning_rate
+        self.stochastic_round = stochastic_round
+        self.schedule = schedule
+
+    def begin_step(self, epoch):
+        lrate = super(ShiftAdaMax, self).begin_step(epoch)
+        return lrate / (1 - self.beta_1 ** (epoch + 1))
+
+    def update_param(self, param, grad, states, lrate, scale_factor):
+        be = self.be
+        grad = self.batch_gradient(grad)
+        m, v, inv_v = states
+        m[:] = m * self.beta_1 + (1. - self.beta_1) * grad
+        v[:] = be.maximum(v * self.beta_2, be.absolute(grad))
+        inv_v[:] = 1.0 / (v + self.epsilon)
+        param[:] = param - be.shift(be.shift(m, inv_v), lrate)
+        be.clip(param, -1, 1, out=param)
 
 
 class MultiOptimizer(Optimizer):
