@@ -26,8 +26,8 @@ NEON_MODULES = {
         'Sequential', 'DeltasTree', 'LayerContainer', 'Tree', 'SingleOutputTree', 'Broadcast',
         'MergeSum', 'MergeBroadcast', 'MergeMultistream', 'Multicost'],
     'neon.layers.recurrent': [
-        'Recurrent', 'LSTM', 'GRU', 'BiRNN', 'BiLSTM', 'RecurrentSum', 'RecurrentMean',
-        'RecurrentLast'],
+        'Recurrent', 'LSTM', 'GRU', 'BiRNN', 'BiLSTM', 'BiSum', 'BiBNRNN', 'RecurrentSum',
+        'RecurrentMean', 'RecurrentLast'],
 }
 
 
@@ -63,7 +63,8 @@ def instances():
         'MergeMultistream': L.MergeMultistream([[L.Linear(2, g)]], 'stack'),
         'Multicost': L.Multicost([cost]),
         'Recurrent': L.Recurrent(2, **rnn), 'LSTM': L.LSTM(2, **gated), 'GRU': L.GRU(2, **gated),
-        'BiRNN': L.BiRNN(2, **rnn), 'BiLSTM': L.BiLSTM(2, **gated),
+        'BiRNN': L.BiRNN(2, **rnn), 'BiLSTM': L.BiLSTM(2, **gated), 'BiSum': L.BiSum(),
+        'BiBNRNN': L.BiBNRNN(2, **rnn),
         'RecurrentSum': L.RecurrentSum(), 'RecurrentMean': L.RecurrentMean(),
         'RecurrentLast': L.RecurrentLast(),
     }

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from neon_compat.initializers import Gaussian, Uniform
-from neon_compat.layers import (Recurrent, LSTM, GRU, BiRNN, BiLSTM, RecurrentSum,
-                                RecurrentMean, RecurrentLast, DeepBiRNN, DeepBiLSTM, Affine)
+from neon_compat.layers import (Recurrent, LSTM, GRU, BiRNN, BiLSTM, BiSum, BiBNRNN,
+                                RecurrentSum, RecurrentMean, RecurrentLast, DeepBiRNN,
+                                DeepBiLSTM, Affine)
 from neon_compat.models import Model
 from neon_compat.transforms import Tanh, Logistic, Rectlin
 from neon_compat.util.gradcheck import gradcheck
@@ -198,8 +199,12 @@ RECURRENT_LAYERS = [
                   split_inputs=True),
     lambda: BiLSTM(2, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
                    reset_cells=True),
+    lambda: BiBNRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True),
+    lambda: BiBNRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True,
+                    split_inputs=True),
 ]
-IDS = ['Recurrent', 'RecurrentRelu', 'LSTM', 'GRU', 'BiRNN', 'BiRNNsplit', 'BiLSTM']
+IDS = ['Recurrent', 'RecurrentRelu', 'LSTM', 'GRU', 'BiRNN', 'BiRNNsplit', 'BiLSTM', 'BiBNRNN',
+       'BiBNRNNsplit']
 
 
 @pytest.mark.parametrize('T', [1, 2, 4])
@@ -220,6 +225,63 @@ def test_deep_stacks(backend64):
     gradcheck(layers, (4, 3))
     gradcheck(DeepBiLSTM(2, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic(),
                          reset_cells=True, depth=2), (3, 2))
+
+
+def test_deep_birnn_with_bisum_and_batch_norm(backend64):
+    layers = DeepBiRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True, depth=2,
+                       bi_sum=True, batch_norm=True)
+    assert [type(l).__name__ for l in layers] == ['BiBNRNN', 'BiSum', 'BiBNRNN', 'BiSum']
+    assert [l.split_inputs for l in layers[::2]] == [False, False]
+    assert isinstance(layers, DeepBiRNN) and isinstance(layers, list)
+    gradcheck(layers, (4, 2))
+
+
+def test_bisum_adds_the_directions(backend64):
+    be = backend64
+    layer = BiSum()
+    model = Model([layer])
+    model.initialize((6, 2))
+    x = np.random.RandomState(0).normal(size=(6, 2 * be.bsz))
+    np.testing.assert_allclose(model.fprop(be.array(x)).get(), x[:3] + x[3:])
+    gradcheck([BiRNN(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True), BiSum(),
+               Affine(2, Gaussian())], (4, 3))
+
+
+def test_bibnrnn_normalizes_the_projections_and_keeps_its_statistics(backend64, tmp_path):
+    be, nin, nout, T = backend64, 3, 2, 4
+    layer = BiBNRNN(nout, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True)
+    model = Model([layer])
+    model.initialize((nin, T))
+    x = np.random.RandomState(2).normal(size=(nin, T * be.bsz)) * 3 + 1
+    out = model.fprop(be.array(x)).get()
+    W = layer.W.get()
+    proj = np.vstack([bi_blocks(W, nin, nout, 1, d)[0] @ x for d in range(2)])
+    xhat = (proj - proj.mean(1, keepdims=True)) / np.sqrt(proj.var(1, keepdims=True) + 1e-3)
+    np.testing.assert_allclose(layer.h_ff_buffer.get(), xhat, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.gmean.get(), 0.1 * proj.mean(1, keepdims=True))
+    # the recurrence runs on the normalized projections (gamma 1, beta 0 at first)
+    steps = [xhat[:nout, t * be.bsz:(t + 1) * be.bsz] for t in range(T)]
+    h, fwd = np.zeros((nout, be.bsz)), []
+    Wr, b = bi_blocks(W, nin, nout, 1, 0)[1:]
+    for xs in steps:
+        h = np.tanh(xs + Wr @ h + b)
+        fwd.append(h)
+    np.testing.assert_allclose(out[:nout], np.hstack(fwd), rtol=1e-10)
+    # inference normalizes with the running statistics
+    layer.gamma[:] = 2.0
+    inferred = model.fprop(be.array(x), inference=True)
+    assert inferred is not None
+    gm, gv = layer.gmean.get(), layer.gvar.get()
+    np.testing.assert_allclose(layer.h_ff_buffer.get(), 2.0 * (proj - gm) / np.sqrt(gv + 1e-3),
+                               rtol=1e-10)
+    # beta, gamma and the running statistics survive a save and load (neon lost beta, gamma)
+    path = str(tmp_path / 'bibn.prm')
+    model.save_params(path)
+    again = Model(path)
+    again.initialize((nin, T))
+    bn = again.layers.layers[0]
+    for key in ('beta', 'gamma', 'gmean', 'gvar'):
+        np.testing.assert_allclose(getattr(bn, key).get(), getattr(layer, key).get())
 
 
 def test_conv_features_feed_an_rnn_as_channel_rows_by_width(backend64):

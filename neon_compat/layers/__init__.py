@@ -7,5 +7,5 @@ from neon_compat.layers.container import (
     Sequential, DeltasTree, LayerContainer, Tree, SingleOutputTree, Broadcast, MergeSum,
     MergeBroadcast, MergeMultistream, Multicost)
 from neon_compat.layers.recurrent import (
-    Recurrent, LSTM, GRU, BiRNN, BiLSTM, RecurrentSum, RecurrentMean, RecurrentLast,
-    DeepBiRNN, DeepBiLSTM)
+    Recurrent, LSTM, GRU, BiRNN, BiLSTM, BiSum, BiBNRNN, RecurrentSum, RecurrentMean,
+    RecurrentLast, DeepBiRNN, DeepBiLSTM)

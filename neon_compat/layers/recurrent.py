@@ -148,9 +148,23 @@ class _RecurrentBase(ParameterLayer):
             return x
         return x[:self.nin_dir] if d == 0 else x[self.nin_dir:]
 
+    def _projection(self, d):
+        """Where direction d's input projection W_input·x goes (then + b, the cell's
+        pre-activations); BiBNRNN normalizes it first."""
+        return self.dirs[d].pre
+
+    def _normalize_projections(self, inference):
+        """Between the input projections and the recurrence (BiBNRNN's batch norm)."""
+
+    def _projection_error(self):
+        """Turn dL/d pre-activation into dL/d projection (BiBNRNN's batch norm)."""
+
     def fprop(self, inputs, inference=False, init_state=None):
         x, fresh = self._inputs(inputs)
         nout = self.nout
+        for d, direction in enumerate(self.dirs):
+            self.be.compound_dot(direction.W_input, self._split(x, d), self._projection(d))
+        self._normalize_projections(inference)
         for d, direction in enumerate(self.dirs):
             if self.reset_cells or fresh:
                 direction.reset()
@@ -160,20 +174,23 @@ class _RecurrentBase(ParameterLayer):
                 direction.h0[:] = init_state
             direction.recur_cols = direction.later if init_state is None else \
                 direction.every_step
-            xd = self._split(x, d)
-            self.be.compound_dot(direction.W_input, xd, direction.pre)
-            direction.pre[:] = direction.pre + direction.b
+            direction.pre[:] = self._projection(d) + direction.b
             self.cell.fprop(self.be, direction)
             self.outputs[d * nout:(d + 1) * nout] = direction.h
         return self.outputs
 
     def bprop(self, error, alpha=1.0, beta=0.0):
-        nout, N = self.nout, self.be.bsz
+        be, nout, N = self.be, self.nout, self.be.bsz
         error = error.reshape((self.ndirections * nout, self.nsteps * N))
         self.dW[:] = 0
         for d, direction in enumerate(self.dirs):
-            self.cell.bprop(self.be, direction, error[d * nout:(d + 1) * nout])
-            self._weight_grads(direction, self._split(self.x, d))
+            self.cell.bprop(be, direction, error[d * nout:(d + 1) * nout])
+            direction.db[:] = be.sum(direction.dpre, axis=1)
+            if self.nsteps > 1 or direction.recur_cols is direction.every_step:
+                self.cell.recur_grads(be, direction)
+        self._projection_error()
+        for d, direction in enumerate(self.dirs):  # dW_input: one GEMM over all steps
+            be.compound_dot(direction.dpre, self._split(self.x, d).T, direction.dW_input)
         if self.deltas is not None:
             deltas = self.deltas.reshape((self.nin, self.nsteps * N))
             for d, direction in enumerate(self.dirs):
@@ -182,14 +199,6 @@ class _RecurrentBase(ParameterLayer):
                 self.be.compound_dot(direction.W_input.T, direction.dpre, target,
                                      alpha=alpha, beta=beta if first else 1.0)
         return self.deltas
-
-    def _weight_grads(self, direction, x):
-        """dW_input = Σ dpre·xᵀ (one GEMM), db = Σ dpre, dW_recur (the cell's)."""
-        be = self.be
-        be.compound_dot(direction.dpre, x.T, direction.dW_input)
-        direction.db[:] = be.sum(direction.dpre, axis=1)
-        if self.nsteps > 1 or direction.recur_cols is direction.every_step:
-            self.cell.recur_grads(be, direction)
 
 
 class Recurrent(_RecurrentBase):
@@ -317,6 +326,131 @@ class BiLSTM(BiRNN):
                                 reset_cells=reset_cells, split_inputs=split_inputs, name=name)
 
 
+class BiSum(Layer):
+    """Sums the two directions of a bidirectional layer's output: (2·F, T) -> (F, T).
+
+    Arguments:
+        name (str, optional)
+    """
+
+    def __init__(self, name=None):
+        super(BiSum, self).__init__(name)
+        self.owns_output = self.owns_delta = True
+        self.prev_layer = True  # computes its input deltas even as a first layer (neon)
+        self.x = None
+
+    def __str__(self):
+        return "BiSum Layer '{}': {} inputs, {} outputs".format(self.name, self.nin,
+                                                                 self.nin // 2)
+
+    def configure(self, in_obj):
+        super(BiSum, self).configure(in_obj)
+        self.nin, self.nsteps = interpret_in_shape(self.in_shape)
+        if self.nin % 2:
+            raise ValueError("BiSum '{}' needs an even number of input rows (two directions), "
+                             "got {}".format(self.name, self.nin))
+        self.out_shape = (self.nin // 2, self.nsteps)
+        return self
+
+    def fprop(self, inputs, inference=False):
+        self.x = inputs
+        half = self.nin // 2
+        self.outputs[:] = inputs[:half] + inputs[half:]
+        return self.outputs
+
+    def bprop(self, error, alpha=1.0, beta=0.0):
+        half = self.nin // 2
+        self.deltas[:half] = error
+        self.deltas[half:] = error
+        return self.deltas
+
+
+class BiBNRNN(BiRNN):
+    """BiRNN with batch norm on the input projections (Laurent et al. 2015): for both
+    directions, W_input·x is normalized per row over all steps and samples, then
+    h_t = f(W_recur·h_{t−1} + gamma·x̂ + beta + b).
+
+    Arguments: as BiRNN (without parallelism).
+    Attributes: rho 0.9 and eps 1e-3 (neon's fixed values); beta, gamma, gmean, gvar,
+    xmean, xvar (2·nout, 1); h_ff_buffer (2·nout, T·N), the normalized projections.
+    get_params() lists W, beta and gamma.
+    """
+
+    def __init__(self, output_size, init, init_inner=None, activation=None,
+                 reset_cells=False, split_inputs=False, name=None):
+        super(BiBNRNN, self).__init__(output_size, init, init_inner=init_inner,
+                                      activation=activation, reset_cells=reset_cells,
+                                      split_inputs=split_inputs, name=name)
+        self.rho = 0.9
+        self.eps = 1e-3
+        self.beta = self.gamma = self.gmean = self.gvar = None
+        self.states_bn = [[], []]
+
+    @property
+    def stats_dtype(self):
+        return np.float64 if self.be.default_dtype == np.float64 else np.float32
+
+    def allocate(self, shared_outputs=None, accumulate_updates=False):
+        super(BiBNRNN, self).allocate(shared_outputs, accumulate_updates)
+        rows, dtype = (2 * self.nout, 1), self.stats_dtype
+        if self.gamma is None:  # (else loaded from a model file)
+            self.beta = self.be.zeros(rows, dtype=dtype)
+            self.gamma = self.be.ones(rows, dtype=dtype)
+        if self.gmean is None:
+            self.gmean = self.be.zeros(rows, dtype=dtype)
+            self.gvar = self.be.zeros(rows, dtype=dtype)
+        self.xmean = self.be.zeros(rows, dtype=self.stats_dtype)
+        self.xvar = self.be.zeros(rows, dtype=self.stats_dtype)
+        self.grad_beta = self.be.zeros_like(self.beta)
+        self.grad_gamma = self.be.zeros_like(self.gamma)
+        self.h_ff_buffer = self.be.iobuf((2 * self.nout, self.nsteps))
+        # the cells' pre-activation gradients are rows of one buffer, which the batch-norm
+        # bprop then turns into the projections' gradients in place
+        self.bn_error = self.be.iobuf((2 * self.nout, self.nsteps))
+        for d, direction in enumerate(self.dirs):
+            direction.dpre = self.bn_error[d * self.nout:(d + 1) * self.nout]
+
+    def get_params(self):
+        return [((self.W, self.dW), self.states),
+                ((self.beta, self.grad_beta), self.states_bn[0]),
+                ((self.gamma, self.grad_gamma), self.states_bn[1])]
+
+    def get_description(self, get_weights=False, keep_states=True, **kwargs):
+        serial_dict = super(BiBNRNN, self).get_description(get_weights, keep_states)
+        if get_weights:  # neon saved gmean and gvar only; beta and gamma are learned too
+            for key in ('beta', 'gamma', 'gmean', 'gvar'):
+                serial_dict['params'][key] = getattr(self, key).get()
+        return serial_dict
+
+    def _projection(self, d):
+        return self.h_ff_buffer[d * self.nout:(d + 1) * self.nout]
+
+    def _normalize_projections(self, inference):
+        self._fprop_bn(self.h_ff_buffer, inference)
+
+    def _projection_error(self):
+        self._bprop_bn(self.bn_error, self.h_ff_buffer)
+
+    def _fprop_bn(self, inputs, inference=False):
+        """Normalize `inputs` (2·nout, n) in place per row (batch statistics in xmean and
+        xvar, running ones in gmean/gvar; those at inference); returns it."""
+        self.be.compound_fprop_bn(inputs, self.xmean, self.xvar, self.gmean, self.gvar,
+                                  self.gamma, self.beta, inputs, self.eps, self.rho,
+                                  inference=inference)
+        return inputs
+
+    def _bprop_bn(self, error, input_post_bn):
+        """Backprop `error` through the batch norm in place, from its output
+        input_post_bn; sets grad_gamma and grad_beta. Returns error."""
+        be = self.be
+        xhat = (input_post_bn - self.beta) / self.gamma
+        self.grad_gamma[:] = be.sum(xhat * error, axis=1)
+        self.grad_beta[:] = be.sum(error, axis=1)
+        mean_term = (xhat * self.grad_gamma + self.grad_beta) * (1.0 / input_post_bn.shape[1])
+        error[:] = self.gamma * (error - mean_term) / be.sqrt(self.xvar + self.eps)
+        return error
+
+
 class _SequenceSummary(Layer):
     """(F, T) sequences -> (F, 1): one vector per sequence."""
 
@@ -396,24 +530,45 @@ class RecurrentLast(_SequenceSummary):
         return self.deltas
 
 
-def _deep(cls, depth, kwargs):
-    if depth < 1:
-        raise ValueError('depth must be at least 1')
-    return [cls(split_inputs=(d > 0), **kwargs) for d in range(depth)]
+class DeepBiRNN(list):
+    """`depth` stacked BiRNN layers (BiBNRNN with batch_norm), each followed by a BiSum
+    with bi_sum; without bi_sum the layers after the first split their inputs.
+
+    Arguments:
+        nout (int): hidden units per direction.
+        init (Initializer), init_inner (Initializer, optional), activation (Transform),
+        reset_cells (bool): as BiRNN.
+        depth (int): number of layers, default 1.
+        batch_norm (bool): BiBNRNN layers, default False.
+        bi_sum (bool): sum the directions after each layer, default False.
+    """
+
+    def __init__(self, nout, init, init_inner=None, activation=None, reset_cells=False,
+                 depth=1, batch_norm=False, bi_sum=False):
+        super(DeepBiRNN, self).__init__()
+        if depth <= 0:
+            raise ValueError('DeepBiRNN: depth must be at least 1, not {}'.format(depth))
+        cls = BiBNRNN if batch_norm else BiRNN
+        for d in range(depth):
+            self.append(cls(nout, init, init_inner=init_inner, activation=activation,
+                            reset_cells=reset_cells, split_inputs=d > 0 and not bi_sum))
+            if bi_sum:
+                self.append(BiSum())
 
 
-def DeepBiRNN(nout, init, init_inner=None, activation=None, reset_cells=False, depth=1,
-              batch_norm=False, bi_sum=False):
-    """`depth` stacked BiRNN layers (layers after the first split their inputs)."""
-    if batch_norm or bi_sum:
-        raise NotImplementedError('DeepBiRNN with batch_norm or bi_sum is not supported')
-    return _deep(BiRNN, depth, dict(output_size=nout, init=init, init_inner=init_inner,
-                                    activation=activation, reset_cells=reset_cells))
+class DeepBiLSTM(list):
+    """`depth` stacked BiLSTM layers; the layers after the first split their inputs.
 
+    Arguments: as BiLSTM (nout, init, init_inner, activation, gate_activation,
+    reset_cells), plus depth (int, default 1).
+    """
 
-def DeepBiLSTM(nout, init, init_inner=None, activation=None, gate_activation=None,
-               reset_cells=False, depth=1):
-    """`depth` stacked BiLSTM layers (layers after the first split their inputs)."""
-    return _deep(BiLSTM, depth, dict(output_size=nout, init=init, init_inner=init_inner,
-                                     activation=activation, gate_activation=gate_activation,
-                                     reset_cells=reset_cells))
+    def __init__(self, nout, init, init_inner=None, activation=None, gate_activation=None,
+                 reset_cells=False, depth=1):
+        super(DeepBiLSTM, self).__init__()
+        if depth <= 0:
+            raise ValueError('DeepBiLSTM: depth must be at least 1, not {}'.format(depth))
+        for d in range(depth):
+            self.append(BiLSTM(nout, init, init_inner=init_inner, activation=activation,
+                               gate_activation=gate_activation, reset_cells=reset_cells,
+                               split_inputs=d > 0))
