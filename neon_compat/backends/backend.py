@@ -390,18 +390,13 @@ class Backend(LayerKernels):
         return a.take(indices, axis, out)
 
     def onehot(self, indices, axis, out=None):
-        """out[i, n] = (indices[n] == i) for axis 0 (transposed for axis 1)."""
+        """One-hot rows (axis 0: out[i, n] = (indices[n] == i)) or columns (axis 1).
+
+        Without `out`, an op-tree to assign: `t[:] = be.onehot(idx, axis=0)` (neon)."""
+        node = OpTreeNode(dict(op='onehot', shape=None, idx=indices, axis=axis), None, None)
         if out is None:
-            raise ValueError('onehot needs an output tensor')
-        idx = self.index_array(indices)
-        if axis == 0:
-            classes = self.xp.arange(out.shape[0]).reshape(-1, 1)
-            out._tensor[...] = classes == idx.reshape(1, -1)
-        elif axis == 1:
-            classes = self.xp.arange(out.shape[1]).reshape(1, -1)
-            out._tensor[...] = idx.reshape(-1, 1) == classes
-        else:
-            raise ValueError('onehot axis must be 0 or 1, not {}'.format(axis))
+            return node
+        out[:] = node
         return out
 
     def copy_transpose(self, a, out, axes=None, repeat=1):

@@ -70,6 +70,8 @@ def _infer_shape(op, a, b, kwargs):
         return tuple(reversed(sa))
     if op == 'assign':
         return sa
+    if op == 'onehot':  # takes the shape of the tensor it is assigned to
+        return None
     raise ValueError('unknown op-tree operation {!r}'.format(op))
 
 
@@ -161,6 +163,11 @@ class OpTreeNode(OpTreeOperators, tuple):
             if operand is not None and not _is_operand(operand):
                 raise TypeError('op-tree operand of type {} is not supported: use tensors, '
                                 'op-trees or numbers'.format(type(operand).__name__))
+            if op != 'assign' and isinstance(operand, OpTreeNode) and \
+                    operand[0]['op'] == 'onehot':
+                raise ValueError('be.onehot(...) can only be assigned to a tensor as it is '
+                                 '(t[:] = be.onehot(idx, axis)), not used inside an '
+                                 'expression')
         if op == 'assign':
             backend = a.backend
             node = OpTreeNode(dict(op='assign', shape=tuple(a.shape)), a, b)
@@ -381,6 +388,9 @@ class OpTreeEvaluator(object):
         """
         op_dict, left, right = node
         op = op_dict['op']
+        if op == 'onehot':
+            self._onehot(target, op_dict['idx'], op_dict['axis'])
+            return None
         plain = op not in COMPARISONS and op != 'finite' and target.dtype.kind == 'f'
         if plain and op in ELEMENTWISE_BINARY:
             a, b = self._eval(left)[0], self._eval(right)[0]
@@ -395,6 +405,18 @@ class OpTreeEvaluator(object):
                 return None
             return self.elementwise[op](None, a)
         return self._eval(node)[0]
+
+    def _onehot(self, target, indices, axis):
+        """target[i, n] = (indices[n] == i) for axis 0; target[n, i] for axis 1."""
+        xp = self.xp
+        idx = xp.asarray(self._leaf(indices) if hasattr(indices, '_tensor') else indices)
+        idx = idx.reshape(-1).astype(np.int64)
+        if axis == 0:
+            target[...] = xp.arange(target.shape[0]).reshape(-1, 1) == idx.reshape(1, -1)
+        elif axis == 1:
+            target[...] = idx.reshape(-1, 1) == xp.arange(target.shape[1]).reshape(1, -1)
+        else:
+            raise ValueError('onehot axis must be 0 or 1, not {}'.format(axis))
 
     def _fits(self, target, *arrays):
         shapes = [x.shape for x in arrays if hasattr(x, 'shape')]

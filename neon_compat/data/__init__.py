@@ -1,6 +1,7 @@
-"""Data iterators and datasets, as neon.data."""
-from neon_compat.data.dataiterator import NervanaDataIterator, ArrayIterator  # noqa: F401
-from neon_compat.data.hdf5iterator import (  # noqa: F401
+"""Data iterators and datasets, as neon.data (re-exports only)."""
+from neon_compat.data.dataiterator import NervanaDataIterator, ArrayIterator
+from neon_compat.data.hdf5iterator import (
     HDF5Iterator, HDF5IteratorOneHot, HDF5IteratorAutoencoder, DataFileError)
-from neon_compat.data.datasets import Dataset  # noqa: F401
-from neon_compat.data.image import MNIST, CIFAR10  # noqa: F401
+from neon_compat.data.datasets import Dataset
+from neon_compat.data.text import Text, PTB
+from neon_compat.data.image import MNIST, CIFAR10

@@ -15,7 +15,18 @@ class NervanaDataIterator(NervanaObject):
 
     @property
     def nbatches(self):
-        raise NotImplementedError()
+        """Minibatches per epoch: an attribute subclasses assign (as neon's own text and
+        caption iterators do) or a property they define."""
+        value = getattr(self, '_nbatches', None)
+        if value is None:
+            raise NotImplementedError('{} sets no nbatches: assign self.nbatches in its '
+                                      '__init__ or define the property'.format(
+                                          type(self).__name__))
+        return value
+
+    @nbatches.setter
+    def nbatches(self, value):
+        self._nbatches = value
 
     def reset(self):
         raise NotImplementedError()

@@ -1,5 +1,6 @@
 """Dataset base class (neon.data.datasets): files found under `path`, never downloaded."""
 import os
+import zipfile
 
 from neon_compat import NervanaObject
 from neon_compat.data.hdf5iterator import DataFileError
@@ -57,13 +58,37 @@ class Dataset(NervanaObject):
     def test_iter(self):
         return self.get_iterator('test')
 
-    def _find_file(self):
-        """The data file's path; a clear error (never a download) when it is absent."""
-        filepath = os.path.join(os.path.expanduser(self.path), self.filename)
+    def _find_file(self, filename=None):
+        """The path of a data file (default `filename`) under `path`; a clear error,
+        never a download, when it is absent."""
+        filename = filename or self.filename
+        filepath = os.path.join(os.path.expanduser(self.path), filename)
         if not os.path.exists(filepath):
             raise DataFileError(
                 "{}: '{}' not found. neon_compat never downloads data: get {} from {}/{} "
                 "and put it in '{}' (or pass path=...)".format(
-                    type(self).__name__, filepath, self.filename, self.url, self.filename,
+                    type(self).__name__, filepath, filename, self.url, filename,
                     os.path.abspath(os.path.expanduser(self.path))))
+        return filepath
+
+    def load_zip(self, filename, size):
+        """The local path of `filename` (neon downloaded it); a .zip is extracted beside
+        it and the path without '.zip' is returned.
+
+        Arguments:
+            filename (str): the file's name under `path`.
+            size (int): its size in bytes as neon recorded it (informative).
+        """
+        filepath = self._find_file(filename)
+        if filepath.endswith('.zip'):
+            workdir = os.path.dirname(os.path.abspath(filepath))
+            with zipfile.ZipFile(filepath) as archive:
+                for member in archive.namelist():
+                    target = os.path.abspath(os.path.join(workdir, member))
+                    if os.path.commonpath([workdir, target]) != workdir:
+                        raise DataFileError("{}: '{}' holds '{}', outside its folder: refusing "
+                                            "to extract it".format(type(self).__name__,
+                                                                   filepath, member))
+                archive.extractall(workdir)
+            filepath = filepath[:-len('.zip')]
         return filepath
