@@ -96,7 +96,7 @@ def test_nbatches_is_an_attribute_a_subclass_may_assign(be):
 
     assert Counted().nbatches == 4
     with pytest.raises(NotImplementedError, match='nbatches'):
-        NervanaDataIterator().nbatches
+        _ = NervanaDataIterator().nbatches
 
 
 def test_onehot_without_out_is_an_op_tree_to_assign(be):
