@@ -205,3 +205,13 @@ def test_pixelwise_softmax(backend64):
     t = np.moveaxis(np.eye(3)[labels], -1, 0).reshape(-1, be.bsz)
     gradcheck([Convolution((1, 1, 3), init=Gaussian()), Activation(PixelwiseSoftmax(3))],
               (2, 2, 2), cost=GeneralizedCost(CrossEntropyMulti()), targets=t)
+
+
+def test_a_pooling_window_larger_than_its_input_fails_when_run(backend_default, caplog):
+    from neon_compat import ShapeError
+    pool = Pooling(3, strides=2)
+    model = Model([pool])
+    model.initialize((2, 2, 2))  # builds, as neon's did: an empty output, and a warning
+    assert pool.out_shape == (2, 0, 0) and 'does not fit' in caplog.text
+    with pytest.raises(ShapeError, match='3x3 pooling window .* does not fit a 2x2 input'):
+        model.fprop(backend_default.zeros((8, backend_default.bsz)))

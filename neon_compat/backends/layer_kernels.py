@@ -7,6 +7,7 @@ Python loops run over filter taps or batch chunks).
 """
 import numpy as np
 
+from neon_compat import ShapeError
 from neon_compat.backends.layer_params import (ConvLayer, DeconvLayer, PoolLayer, LRNLayer,
                                                 BatchNormLayer)
 
@@ -281,6 +282,8 @@ class LayerKernels(object):
 
     def fprop_pool(self, layer, I, O, argmax=None, beta=0.0):
         """O = pool(I) (+ beta·O); max pooling records each window's argmax."""
+        if layer.misfit:
+            raise ShapeError(layer.misfit)
         xp = self.xp
         C, H, W, N = layer.C, layer.H, layer.W, layer.N
         pad, _, extent = self._pool_geometry(layer)
@@ -334,6 +337,8 @@ class LayerKernels(object):
 
     def bprop_pool(self, layer, I, O, argmax=None, alpha=1.0, beta=0.0):
         """O (input deltas) = alpha·(pooling gradient of the errors I) + beta·O."""
+        if layer.misfit:
+            raise ShapeError(layer.misfit)
         xp = self.xp
         C, H, W, N, P, Q = layer.C, layer.H, layer.W, layer.N, layer.P, layer.Q
         (ph, pw), (sh, sw), (Hp, Wp) = self._pool_geometry(layer)

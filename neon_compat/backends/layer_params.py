@@ -5,7 +5,11 @@ Built once by `be.conv_layer(...)`, `be.deconv_layer(...)`, `be.pool_layer(...)`
 Layouts are neon's: inputs (C, D, H, W, N), filters (C, T, R, S, K) stored as
 (C·T·R·S, K), outputs (K, M, P, Q, N). Only 2-D images (D = T = M = 1) are supported.
 """
+import logging
+
 from neon_compat import ShapeError
+
+logger = logging.getLogger(__name__)
 
 
 def _prod(values):
@@ -98,9 +102,15 @@ class PoolLayer(object):
         self.N, self.C, self.H, self.W, self.R, self.S = N, C, H, W, R, S
         P = lib.output_dim(H, R, pad_h, str_h, pooling=True)
         Q = lib.output_dim(W, S, pad_w, str_w, pooling=True)
+        # a window that does not fit gives an empty output, as in neon (a model may be
+        # built and described with it); running the layer raises
+        self.misfit = None
         if P < 1 or Q < 1:
-            raise ShapeError('a {}x{} pooling window does not fit a {}x{} input'.format(
-                R, S, H, W))
+            self.misfit = ('a {}x{} pooling window (stride {}x{}, padding {}x{}) does not fit '
+                           'a {}x{} input: shrink the window or pad the input'.format(
+                               R, S, str_h, str_w, pad_h, pad_w, H, W))
+            logger.warning('%s; the layer will fail when it runs', self.misfit)
+            P, Q = max(P, 0), max(Q, 0)
         self.K, self.M, self.P, self.Q = C, 1, P, Q
         self.JTRS = (J, T, R, S)
         self.padding = (pad_c, pad_d, pad_h, pad_w)
