@@ -179,6 +179,11 @@ def test_accumulated_gradients_are_the_sum_of_two_bprops(backend64):
         net.bprop(error)
         return [g.get() for g in grads]
 
+    # the accumulation buffers, under neon's names
+    bn = next(layer for layer in net.layers_to_optimize if isinstance(layer, BatchNorm))
+    assert bn.acc_grad_beta.shape == bn.grad_beta.shape == bn.acc_grad_gamma.shape
+    assert net.layers[0].acc_grad_bias.shape == net.layers[0].grad_bias.shape
+    assert net.layers[-2].acc_dW.shape == net.layers[-2].dW.shape
     first, second = bprop(errors[0]), bprop(errors[1])
     bprop(errors[0])
     net.set_acc_on(True)

@@ -156,7 +156,8 @@ class Convolution_bias(Convolution):
         else:
             self.bias.fill(self.weight_bias)
         if self.accumulate_updates:
-            self.acc_params.append((self.be.empty_like(self.grad_bias), self.grad_bias))
+            self.acc_grad_bias = self.be.empty_like(self.grad_bias)
+            self.acc_params.append((self.acc_grad_bias, self.grad_bias))
 
     def get_params(self):
         return [((self.W, self.dW), self.states[0]),

@@ -62,8 +62,11 @@ class BatchNorm(Layer):
         self.accumulate_updates = accumulate_updates
         if self.allparams is None:
             self.init_params(self.nfm)
-        if accumulate_updates:
-            self.acc_params = [(self.be.empty_like(g), g) for g in self.grad_params]
+        if accumulate_updates:  # neon's names of the accumulation buffers
+            self.acc_grad_beta = self.be.empty_like(self.grad_beta)
+            self.acc_grad_gamma = self.be.empty_like(self.grad_gamma)
+            self.acc_params = [(self.acc_grad_beta, self.grad_beta),
+                               (self.acc_grad_gamma, self.grad_gamma)]
 
     def init_params(self, dim0):
         dtype = self.stats_dtype
