@@ -116,3 +116,19 @@ def test_metrics(backend_name):
     np.testing.assert_allclose(recall, (tp / (T.sum(1) + 1e-6)).mean())
     assert Accuracy().metric_names == ['Accuracy']
     assert TopKMisclassification(5).metric_names == ['LogLoss', 'Top1Misclass', 'Top5Misclass']
+
+
+def test_bleu_score_by_hand():
+    from neon_compat.transforms import BLEUScore
+    bleu = BLEUScore()
+    # unigrams 5 of 6 match (the×2, cat, on, mat), bigrams 3 of 5 (the cat, on the, the mat)
+    score = bleu(['The cat sat on the mat.'], [['the cat is on the mat']], N=2)
+    assert bleu.bleu_n[0] == pytest.approx(100 * 5 / 6, rel=1e-5)
+    assert score == bleu.bleu_n[1] == pytest.approx(100 * np.sqrt(5 / 6 * 3 / 5), rel=1e-5)
+    # a word absent from every reference, and the unknown token, never match
+    assert bleu(['the <unk>'], [['the <unk>']], N=1) == pytest.approx(50, rel=1e-5)
+    # brevity penalty against the closest reference length (3, not 5)
+    short = bleu(['the cat'], [['the cat sat', 'a b c d e']], N=1, brevity_penalty=True)
+    assert short == pytest.approx(100 * np.exp(1 - 3 / 2), rel=1e-5)
+    # the clipped count: 'the' three times against a reference holding it twice
+    assert bleu(['the the the'], [['the cat the']], N=1) == pytest.approx(100 * 2 / 3, rel=1e-5)

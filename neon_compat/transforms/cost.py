@@ -6,9 +6,11 @@ CrossEntropyMulti return (y − t), the derivative with respect to the
 pre-activation of a Logistic(shortcut=True) / Softmax output, as neon does.
 Metrics return host NumPy values over the columns in `calcrange`.
 """
+from collections import Counter
+
 import numpy as np
 
-from neon_compat import NervanaObject, ShapeError
+from neon_compat import NervanaObject, ShapeError, logger
 
 
 class Cost(NervanaObject):
@@ -264,3 +266,56 @@ class PrecisionRecall(Metric):
         self.outputs[:, 0] = self.token_stats[:, 0] / (self.token_stats[:, 1] + self.eps)
         self.outputs[:, 1] = self.token_stats[:, 0] / (self.token_stats[:, 2] + self.eps)
         return self.outputs.get().mean(axis=0)
+
+
+class BLEUScore(Metric):
+    """Corpus BLEU (Papineni et al. 2002) of predicted sentences against references, in
+    percent.
+
+    Arguments:
+        unk (str): the unknown-word token; an n-gram holding it never matches.
+
+    `__call__(y, t, N=4, brevity_penalty=False, lower_case=True)`: y is a list of predicted
+    sentences (str), t a list of lists of reference sentences. Sets `bleu_n`, the
+    BLEU-1 ... BLEU-N scores (the geometric mean of the clipped n-gram precisions up to
+    n), and returns BLEU-N. lower_case lowers the predictions; a trailing '.' of a
+    prediction is dropped.
+    """
+
+    def __init__(self, unk='<unk>'):
+        self.metric_names = ['BLEU']
+        self.end_token = '.'
+        self.unk_symbol = unk
+
+    @staticmethod
+    def _ngrams(words, N):
+        return Counter(tuple(words[i:i + n]) for n in range(1, N + 1)
+                       for i in range(len(words) - n + 1))
+
+    def __call__(self, y, t, N=4, brevity_penalty=False, lower_case=True):
+        totals, correct = np.zeros(N), np.zeros(N)
+        len_translation = len_reference = 0
+        for sentence, references in zip(y, t):
+            if lower_case:
+                sentence = sentence.lower()
+            words = sentence.strip(self.end_token).split()
+            refs = [ref.split() for ref in references]
+            best = Counter()  # each n-gram's largest count in one reference
+            for ref in refs:
+                for ngram, count in self._ngrams(ref, N).items():
+                    best[ngram] = max(best[ngram], count)
+            for ngram, count in self._ngrams(words, N).items():
+                totals[len(ngram) - 1] += count
+                if self.unk_symbol not in ngram:
+                    correct[len(ngram) - 1] += min(count, best[ngram])
+            len_translation += len(words)
+            # the closest reference length (the shorter one on a tie)
+            len_reference += min((abs(len(words) - len(ref)), len(ref)) for ref in refs)[1]
+        precision = correct / np.maximum(totals, 1) + 1e-7
+        bp = 1.0
+        if brevity_penalty and 0 < len_translation < len_reference:
+            bp = np.exp(1 - float(len_reference) / len_translation)
+        logprec = np.log(precision)
+        self.bleu_n = [100 * bp * np.exp(logprec[:n + 1].mean()) for n in range(N)]
+        logger.display('Bleu scores: ' + ' '.join(str(np.round(b, 2)) for b in self.bleu_n))
+        return self.bleu_n[-1]
