@@ -19,12 +19,13 @@ import scipy.linalg  # noqa: F401
 NEON_MODULES = {
     'neon.layers.layer': [
         'Layer', 'ParameterLayer', 'Linear', 'Bias', 'Activation', 'DataTransform', 'Dropout',
-        'Reshape', 'GeneralizedCost', 'GeneralizedCostMask', 'BranchNode', 'SkipNode',
+        'Reshape', 'GeneralizedCost', 'GeneralizedCostMask', 'GeneralizedGANCost', 'BranchNode',
+        'SkipNode',
         'BatchNorm', 'LRN', 'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling',
         'LookupTable'],
     'neon.layers.container': [
         'Sequential', 'DeltasTree', 'LayerContainer', 'Tree', 'SingleOutputTree', 'Broadcast',
-        'MergeSum', 'MergeBroadcast', 'MergeMultistream', 'Multicost'],
+        'MergeSum', 'MergeBroadcast', 'MergeMultistream', 'Multicost', 'GenerativeAdversarial'],
     'neon.layers.recurrent': [
         'Recurrent', 'LSTM', 'GRU', 'BiRNN', 'BiLSTM', 'BiSum', 'BiBNRNN', 'RecurrentSum',
         'RecurrentMean', 'RecurrentLast'],
@@ -36,7 +37,7 @@ def instances():
     from neon_compat.backends import gen_backend
     from neon_compat import layers as L
     from neon_compat.initializers import Gaussian
-    from neon_compat.transforms import Tanh, Logistic, SumSquared
+    from neon_compat.transforms import Tanh, Logistic, SumSquared, GANCost
     gen_backend('cpu', batch_size=2)
     g = Gaussian()
     cost = L.GeneralizedCost(SumSquared())
@@ -48,6 +49,7 @@ def instances():
         'DataTransform': L.DataTransform(Tanh()), 'Dropout': L.Dropout(),
         'Reshape': L.Reshape((2, 1)), 'GeneralizedCost': cost,
         'GeneralizedCostMask': L.GeneralizedCostMask(SumSquared()),
+        'GeneralizedGANCost': L.GeneralizedGANCost(GANCost()),
         'BranchNode': L.BranchNode(name='import_check'), 'SkipNode': L.SkipNode(),
         'BatchNorm': L.BatchNorm(), 'LRN': L.LRN(3), 'Convolution': L.Convolution((3, 3, 2)),
         'Convolution_bias': L.Convolution_bias((3, 3, 2), bias=g),
@@ -62,6 +64,8 @@ def instances():
         'MergeBroadcast': L.MergeBroadcast([[L.Linear(2, g)]], 'stack'),
         'MergeMultistream': L.MergeMultistream([[L.Linear(2, g)]], 'stack'),
         'Multicost': L.Multicost([cost]),
+        'GenerativeAdversarial': L.GenerativeAdversarial(L.Sequential([L.Linear(2, g)]),
+                                                         L.Sequential([L.Linear(1, g)])),
         'Recurrent': L.Recurrent(2, **rnn), 'LSTM': L.LSTM(2, **gated), 'GRU': L.GRU(2, **gated),
         'BiRNN': L.BiRNN(2, **rnn), 'BiLSTM': L.BiLSTM(2, **gated), 'BiSum': L.BiSum(),
         'BiBNRNN': L.BiBNRNN(2, **rnn),

@@ -303,6 +303,38 @@ class Sequential(LayerContainer):
         return self.layers[-1].get_terminal()
 
 
+class GenerativeAdversarial(Sequential):
+    """A GAN's two networks: `layers` is the generator's layers followed by the
+    discriminator's, so that fprop runs noise -> generated sample -> discriminator output.
+
+    Arguments:
+        generator (Sequential): maps noise to samples.
+        discriminator (Sequential): maps samples to a score.
+        name (str, optional)
+    """
+
+    def __init__(self, generator, discriminator, name=None):
+        LayerContainer.__init__(self, name)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.layers = self.generator.layers + self.discriminator.layers
+        self._layers = [x for x in self.layers if type(x) is not BranchNode]
+
+    @classmethod
+    def gen_class(cls, pdict):
+        """Rebuilt from the two networks' descriptions (the flat 'layers' carry the
+        weights, which load_weights reads)."""
+        pdict = {k: v for k, v in pdict.items() if k != 'layers'}
+        return NervanaObject.gen_class.__func__(cls, pdict)
+
+    def nested_str(self, level=0):
+        pad = '\n' + '  ' * level
+        return ('  ' * level + self.classnm + pad + '  ' * level + 'Generator:\n' +
+                pad.join(layer.nested_str(level + 1) for layer in self.generator.layers) +
+                '\n' + '  ' * level + 'Discriminator:\n' +
+                pad.join(layer.nested_str(level + 1) for layer in self.discriminator.layers))
+
+
 def _as_branches(layers, owner):
     """Branches as Sequential containers (a list or a single layer becomes one)."""
     branches = []

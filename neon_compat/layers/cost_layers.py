@@ -72,3 +72,19 @@ class GeneralizedCostMask(GeneralizedCost):
         targets, mask = targets_mask
         self.deltas[:] = self.costfunc.bprop(inputs, targets) * mask * self.weights
         return self.deltas
+
+
+class GeneralizedGANCost(GeneralizedCost):
+    """GeneralizedCost for a GAN's GANCost: `get_cost(y_data, y_noise, cost_type)` with
+    cost_type 'dis', 'dis_data', 'dis_noise' or 'gen' (see GANCost).
+
+    Arguments:
+        costfunc (GANCost): the cost.
+        name (str, optional)
+    """
+
+    def get_cost(self, inputs, targets, cost_type=None):
+        self.outputs[:] = self.costfunc(inputs, targets, cost_type)
+        self.be.mean(self.outputs, axis=1, out=self.cost_buffer)
+        self.cost = scalar_array(self.cost_buffer.get())
+        return self.cost

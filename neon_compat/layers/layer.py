@@ -17,14 +17,15 @@ from neon_compat.layers.compound import CompoundLayer, Affine
 from neon_compat.layers.convolutional import (
     Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)
 from neon_compat.layers.embedding import LookupTable
-from neon_compat.layers.cost_layers import GeneralizedCost, GeneralizedCostMask
+from neon_compat.layers.cost_layers import (
+    GeneralizedCost, GeneralizedCostMask, GeneralizedGANCost)
 
 __all__ = [
     'Layer', 'ParameterLayer', 'BranchNode', 'interpret_in_shape',
     'DataTransform', 'Activation', 'Dropout', 'Reshape', 'SkipNode',
     'Linear', 'Bias', 'BatchNorm', 'LRN', 'CompoundLayer', 'Affine',
     'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling', 'Conv', 'Deconv',
-    'LookupTable', 'GeneralizedCost', 'GeneralizedCostMask',
+    'LookupTable', 'GeneralizedCost', 'GeneralizedCostMask', 'GeneralizedGANCost',
 ]
 
 publish_here(__name__, [globals()[name] for name in __all__])

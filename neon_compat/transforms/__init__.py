@@ -6,4 +6,4 @@ from neon_compat.transforms.activation import (  # noqa: F401
 from neon_compat.transforms.cost import (  # noqa: F401
     Cost, CrossEntropyBinary, CrossEntropyMulti, SumSquared, MeanSquared, SmoothL1Loss,
     SquareHingeLoss, Metric, MultiMetric, LogLoss, TopKMisclassification, Misclassification,
-    Accuracy, PrecisionRecall, BLEUScore)
+    Accuracy, PrecisionRecall, BLEUScore, GANCost)

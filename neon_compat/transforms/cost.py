@@ -134,6 +134,74 @@ class SquareHingeLoss(Cost):
         return -2 * t * self.be.maximum(self.margin - t * y, 0) / float(y.shape[0])
 
 
+class GANCost(Cost):
+    """The costs of a generative adversarial network, from the discriminator's outputs on
+    a data minibatch (y_data) and on generated samples (y_noise).
+
+    Arguments:
+        scale (float): scale of the returned gradients, default 1.
+        cost_type (str): 'dis' or 'gen', the cost this object mainly stands for.
+        func (str): 'original' (Goodfellow et al. 2014), 'modified' (the generator
+            maximises log D(G(z))) or 'wasserstein' (Arjovsky et al. 2017).
+
+    `__call__(y_data, y_noise, cost_type='dis')` is the per-column mean of the
+    discriminator cost −log y_data − log(1 − y_noise) (wasserstein: y_data − y_noise),
+    or with cost_type 'dis_data' / 'dis_noise' one of its terms, or with 'gen' the
+    generator's cost: log(1 − y_noise) (original), −log y_noise (modified), y_noise
+    (wasserstein). bprop_data, bprop_noise and bprop_generator are their derivatives.
+    """
+    funcs = ('original', 'modified', 'wasserstein')
+
+    def __init__(self, scale=1., cost_type="dis", func='modified'):
+        if cost_type not in ('dis', 'gen'):
+            raise ValueError("GANCost cost_type must be 'dis' or 'gen', not {!r}".format(
+                cost_type))
+        if func not in self.funcs:
+            raise ValueError('GANCost func must be one of {}, not {!r}'.format(self.funcs, func))
+        self.scale = scale
+        self.cost_type = cost_type
+        self.func = func
+        self.one_buf = self.be.iobuf(1)
+        self.one_buf[:] = 1
+
+    def __call__(self, y_data, y_noise, cost_type='dis'):
+        if tuple(y_data.shape) != tuple(y_noise.shape):
+            raise ShapeError('GANCost: data outputs {} and noise outputs {} differ in '
+                             'shape'.format(y_data.shape, y_noise.shape))
+        be = self.be
+        if self.func == 'wasserstein':
+            terms = {'dis_data': y_data, 'dis_noise': -y_noise, 'gen': y_noise}
+        else:
+            gen = be.safelog(1 - y_noise) if self.func == 'original' else -be.safelog(y_noise)
+            terms = {'dis_data': -be.safelog(y_data), 'dis_noise': -be.safelog(1 - y_noise),
+                     'gen': gen}
+        terms['dis'] = terms['dis_data'] + terms['dis_noise']
+        if cost_type not in terms:
+            raise ValueError("GANCost cost_type must be one of 'dis', 'dis_data', 'dis_noise', "
+                             "'gen', not {!r}".format(cost_type))
+        return be.mean(terms[cost_type], axis=0)
+
+    def bprop_noise(self, y_noise):
+        """d(discriminator cost)/d y_noise."""
+        if self.func == 'wasserstein':
+            return -self.scale * self.one_buf
+        return self.scale / (1. - y_noise)
+
+    def bprop_data(self, y_data):
+        """d(discriminator cost)/d y_data."""
+        if self.func == 'wasserstein':
+            return self.scale * self.one_buf
+        return self.scale * (-1. / y_data)
+
+    def bprop_generator(self, y_noise):
+        """d(generator cost)/d y_noise."""
+        if self.func == 'original':
+            return self.scale / (y_noise - 1.)
+        if self.func == 'modified':
+            return -self.scale / y_noise
+        return self.scale * self.one_buf
+
+
 class Metric(Cost):
     """Base metric: `__call__(y, t, calcrange)` returns a host value; `metric_names`."""
 

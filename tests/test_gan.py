@@ -1,0 +1,90 @@
+"""GAN pieces: GANCost values and gradients, GeneralizedGANCost, GenerativeAdversarial."""
+import numpy as np
+import pytest
+
+from neon_compat.initializers import Gaussian
+from neon_compat.layers import (Affine, Sequential, GenerativeAdversarial, GeneralizedGANCost)
+from neon_compat.models import Model
+from neon_compat.transforms import GANCost
+
+Y_DATA = np.array([[0.9, 0.6, 0.3]])
+Y_NOISE = np.array([[0.2, 0.5, 0.7]])
+
+
+def _value(be, cost, y_data, y_noise, cost_type):
+    out = be.zeros((1, y_data.shape[1]))
+    out[:] = cost(be.array(y_data), be.array(y_noise), cost_type)
+    return out.get()
+
+
+@pytest.mark.parametrize('func', ['original', 'modified', 'wasserstein'])
+def test_gan_cost_gradients_are_those_of_its_values(backend64, func):
+    be = backend64
+    cost = GANCost(func=func, scale=1.0)
+    eps = 1e-6
+
+    def numeric(cost_type, wrt):
+        plus, minus = [[Y_DATA.copy(), Y_NOISE.copy()] for _ in range(2)]
+        plus[wrt] += eps
+        minus[wrt] -= eps
+        # cost is the mean over one row; per column it is the term itself
+        return (_value(be, cost, *plus, cost_type) - _value(be, cost, *minus, cost_type)) / (
+            2 * eps)
+
+    def analytic(fn, y):
+        out = be.zeros((1, 3))
+        out[:] = fn(be.array(y))
+        return out.get()
+
+    np.testing.assert_allclose(analytic(cost.bprop_data, Y_DATA), numeric('dis', 0), rtol=1e-6)
+    np.testing.assert_allclose(analytic(cost.bprop_noise, Y_NOISE), numeric('dis', 1),
+                               rtol=1e-6)
+    np.testing.assert_allclose(analytic(cost.bprop_generator, Y_NOISE), numeric('gen', 1),
+                               rtol=1e-6)
+
+
+def test_gan_cost_values(backend64):
+    be = backend64
+    modified = GANCost(func='modified')
+    np.testing.assert_allclose(_value(be, modified, Y_DATA, Y_NOISE, 'dis'),
+                               -np.log(Y_DATA) - np.log(1 - Y_NOISE))
+    np.testing.assert_allclose(_value(be, modified, Y_DATA, Y_NOISE, 'dis_data'),
+                               -np.log(Y_DATA))
+    np.testing.assert_allclose(_value(be, modified, Y_DATA, Y_NOISE, 'gen'), -np.log(Y_NOISE))
+    original = GANCost(func='original')
+    np.testing.assert_allclose(_value(be, original, Y_DATA, Y_NOISE, 'gen'), np.log(1 - Y_NOISE))
+    wgan = GANCost(func='wasserstein')
+    np.testing.assert_allclose(_value(be, wgan, Y_DATA, Y_NOISE, 'dis'), Y_DATA - Y_NOISE)
+    with pytest.raises(ValueError, match='func'):
+        GANCost(func='hinge')
+    with pytest.raises(ValueError, match='cost_type'):
+        modified(be.array(Y_DATA), be.array(Y_NOISE), 'both')
+    layer = GeneralizedGANCost(GANCost(func='wasserstein'))
+    net = Model([Affine(1, Gaussian())])
+    net.initialize(3)
+    layer.initialize(net.layers)
+    assert float(layer.get_cost(be.array(Y_DATA), be.array(Y_NOISE), 'dis')) == \
+        pytest.approx(np.mean(Y_DATA - Y_NOISE))
+
+
+def test_generative_adversarial_stacks_the_two_networks(backend64, tmp_path):
+    be = backend64
+    generator = Sequential([Affine(4, Gaussian(), name='g1'), Affine(6, Gaussian(), name='g2')])
+    discriminator = Sequential([Affine(3, Gaussian(), name='d1'),
+                                Affine(1, Gaussian(), name='d2')])
+    gan = GenerativeAdversarial(generator, discriminator)
+    assert [layer.name for layer in gan.layers] == ['g1', 'g2', 'd1', 'd2']
+    assert gan.generator.layers == gan.layers[:2] and gan.discriminator.layers == gan.layers[2:]
+    model = Model(gan)
+    model.initialize(2)
+    assert 'Generator:' in gan.nested_str() and 'Discriminator:' in gan.nested_str()
+    z = be.array(np.random.RandomState(0).normal(size=(2, be.bsz)))
+    out = model.fprop(z).get()
+    assert out.shape == (1, be.bsz)
+    path = str(tmp_path / 'gan.prm')
+    model.save_params(path)
+    again = Model(path)
+    again.initialize(2)
+    assert isinstance(again.layers, GenerativeAdversarial)
+    assert [layer.name for layer in again.layers.discriminator.layers] == ['d1', 'd2']
+    np.testing.assert_allclose(again.fprop(z).get(), out)
