@@ -22,6 +22,7 @@ NEON_MODULES = {
         'Reshape', 'GeneralizedCost', 'GeneralizedCostMask', 'GeneralizedGANCost', 'BranchNode',
         'SkipNode',
         'BatchNorm', 'LRN', 'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling',
+        'RoiPooling',
         'LookupTable'],
     'neon.layers.container': [
         'Sequential', 'DeltasTree', 'LayerContainer', 'Tree', 'SingleOutputTree', 'Broadcast',
@@ -54,7 +55,7 @@ def instances():
         'BatchNorm': L.BatchNorm(), 'LRN': L.LRN(3), 'Convolution': L.Convolution((3, 3, 2)),
         'Convolution_bias': L.Convolution_bias((3, 3, 2), bias=g),
         'Deconvolution': L.Deconvolution((3, 3, 2)), 'Pooling': L.Pooling(2),
-        'LookupTable': L.LookupTable(5, 3, g),
+        'LookupTable': L.LookupTable(5, 3, g), 'RoiPooling': L.RoiPooling(),
         'Sequential': L.Sequential([L.Linear(2, g)]), 'DeltasTree': L.DeltasTree(),
         'LayerContainer': L.LayerContainer(),  # abstract: given an empty layer list below
         'Tree': L.Tree([[L.Linear(2, g)]]),

@@ -215,3 +215,55 @@ def test_a_pooling_window_larger_than_its_input_fails_when_run(backend_default, 
     assert pool.out_shape == (2, 0, 0) and 'does not fit' in caplog.text
     with pytest.raises(ShapeError, match='3x3 pooling window .* does not fit a 2x2 input'):
         model.fprop(backend_default.zeros((8, backend_default.bsz)))
+
+
+def _roi_reference(maps, rois, bins, scale):
+    """Plain loops: each ROI's bins, their maxima (maps (C, H, W, N))."""
+    C, H, W, _ = maps.shape
+    out = np.zeros((C, bins, bins, len(rois)))
+    for r, (n, x1, y1, x2, y2) in enumerate(rois):
+        x1, y1, x2, y2 = (int(round(v * scale)) for v in (x1, y1, x2, y2))
+        bh, bw = max(y2 - y1 + 1, 1) / bins, max(x2 - x1 + 1, 1) / bins
+        for i in range(bins):
+            h0 = min(max(int(np.floor(i * bh)) + y1, 0), H)
+            h1 = min(max(int(np.ceil((i + 1) * bh)) + y1, 0), H)
+            for j in range(bins):
+                w0 = min(max(int(np.floor(j * bw)) + x1, 0), W)
+                w1 = min(max(int(np.ceil((j + 1) * bw)) + x1, 0), W)
+                if h1 > h0 and w1 > w0:
+                    out[:, i, j, r] = maps[:, h0:h1, w0:w1, int(n)].max(axis=(1, 2))
+    return out
+
+
+def test_roi_pooling_against_loops_and_its_gradient():
+    from neon_compat.backends import gen_backend
+    from neon_compat.layers import RoiPooling
+    from helpers import numeric_grad
+    be = gen_backend('cpu', batch_size=1, rng_seed=0, datatype=np.float64)
+    C, H, W, bins, scale = 2, 9, 11, 3, 0.5
+    rng = np.random.RandomState(0)
+    maps = rng.normal(size=(C, H, W, 1))
+    rois = np.array([[0, 0, 0, 20, 16], [0, 4, 2, 9, 13], [0, 6, 6, 7, 6], [0, 30, 30, 40, 40]],
+                    dtype=float)  # whole map, inner box, a sliver, outside the map
+
+    class Shape(object):
+        def __init__(self, shape):
+            self.out_shape = shape
+
+    layer = RoiPooling(HW=(bins, bins), spatial_scale=scale)
+    layer.configure([Shape((C, H, W)), Shape((5, len(rois)))])
+    layer.allocate()
+    x, r = be.array(maps.reshape(-1, 1)), be.array(rois.T)
+    out = layer.fprop((x, r)).get().reshape(C, bins, bins, len(rois))
+    np.testing.assert_allclose(out, _roi_reference(maps, rois, bins, scale))
+    assert (out[..., 3] == 0).all() and (layer.max_idx.get().reshape(out.shape)[..., 3] == -1).all()
+    proj = rng.normal(size=layer.outputs.shape)
+    grad = layer.bprop(be.array(proj)).get()
+
+    def objective():
+        return float(np.sum(layer.fprop((x, r)).get() * proj))
+
+    np.testing.assert_allclose(grad, numeric_grad(objective, x), rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match='batch size 1'):
+        gen_backend('cpu', batch_size=2)
+        RoiPooling().configure([Shape((C, H, W)), Shape((5, 2))])

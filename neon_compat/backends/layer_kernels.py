@@ -5,6 +5,8 @@ and CuPy. Convolutions are im2col + GEMM (the GEMM is BLAS/cuBLAS); pooling work
 strided window views; nothing loops over pixels or batch items in Python (the only
 Python loops run over filter taps or batch chunks).
 """
+import math
+
 import numpy as np
 
 from neon_compat import ShapeError
@@ -458,6 +460,73 @@ class LayerKernels(object):
                 dr += c.astype(dtype, copy=False)
         self._by_channels(gradients, xa.shape[0], xa.size)
         return delta_out
+
+    # --- region-of-interest pooling -----------------------------------------
+    @staticmethod
+    def _roi_bins(start, stop, pooled, size, spatial_scale):
+        """[lo, hi) input ranges of the `pooled` bins of one ROI side [start, stop] given
+        in image coordinates (scaled to the feature map, clipped to [0, size))."""
+        lo, hi = int(round(start * spatial_scale)), int(round(stop * spatial_scale))
+        stride = max(hi - lo + 1, 1) / float(pooled)
+        return [(min(max(int(math.floor(k * stride)) + lo, 0), size),
+                 min(max(int(math.ceil((k + 1) * stride)) + lo, 0), size))
+                for k in range(pooled)]
+
+    def _roi_windows(self, rois, pooled_height, pooled_width, H, W, spatial_scale):
+        """(roi, image, bin row, bin column, rows, columns) of every non-empty bin."""
+        for r, (image, x1, y1, x2, y2) in enumerate(self.to_host(rois._tensor)):
+            rows = self._roi_bins(y1, y2, pooled_height, H, spatial_scale)
+            cols = self._roi_bins(x1, x2, pooled_width, W, spatial_scale)
+            for ph, (h0, h1) in enumerate(rows):
+                for pw, (w0, w1) in enumerate(cols):
+                    if h1 > h0 and w1 > w0:
+                        yield r, int(image), ph, pw, slice(h0, h1), slice(w0, w1)
+
+    def roipooling_fprop(self, I, rois, O, argmax, roi_count, C, H, W, pooled_height,
+                         pooled_width, spatial_scale):
+        """Max over each of the pooled_height×pooled_width bins of every ROI.
+
+        I (C, H, W, N) feature maps; rois (roi_count, 5) rows (image, x1, y1, x2, y2) in
+        image coordinates (times spatial_scale on the map); O and argmax (C, PH, PW,
+        roi_count): the maxima and their flat positions h·W + w (−1 for an empty bin).
+        """
+        if I.size != C * H * W * self.bsz or rois.shape != (roi_count, 5):
+            raise ShapeError('roipooling_fprop: feature maps {} or ROIs {} do not fit C={}, '
+                             'H={}, W={}, {} ROIs'.format(I.shape, rois.shape, C, H, W,
+                                                          roi_count))
+        xp = self.xp
+        maps = I._tensor.reshape(C, H, W, -1)
+        out = O._tensor.reshape(C, pooled_height, pooled_width, roi_count)
+        arg = argmax._tensor.reshape(C, pooled_height, pooled_width, roi_count)
+        out[...] = 0
+        arg[...] = -1
+        channels = xp.arange(C)
+        for r, n, ph, pw, rows, cols in self._roi_windows(rois, pooled_height, pooled_width,
+                                                          H, W, spatial_scale):
+            window = maps[:, rows, cols, n].reshape(C, -1)
+            best = window.argmax(axis=1)
+            width = cols.stop - cols.start
+            out[:, ph, pw, r] = window[channels, best]
+            arg[:, ph, pw, r] = (rows.start + best // width) * W + cols.start + best % width
+        return O
+
+    def roipooling_bprop(self, I, rois, O, argmax, roi_count, C, H, W, pooled_height,
+                         pooled_width, spatial_scale):
+        """O (C, H, W, N) = the errors I (C, PH, PW, roi_count) added at the positions
+        argmax recorded (overlapping bins add up)."""
+        xp = self.xp
+        err = I._tensor.reshape(C, pooled_height, pooled_width, roi_count)
+        arg = argmax._tensor.reshape(C, pooled_height, pooled_width, roi_count)
+        delta = O._tensor.reshape(C, H, W, -1)
+        delta[...] = 0
+        channels = xp.arange(C)
+        for r, image in enumerate(self.to_host(rois._tensor)[:, 0].astype(int)):
+            where = arg[:, :, :, r]
+            valid = where >= 0
+            c = xp.broadcast_to(channels.reshape(-1, 1, 1), where.shape)[valid]
+            flat = where[valid]
+            xp.add.at(delta, (c, flat // W, flat % W, int(image)), err[:, :, :, r][valid])
+        return O
 
     # --- local response normalization ---------------------------------------
     def _channel_window_sum(self, a, J):

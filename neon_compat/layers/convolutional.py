@@ -369,3 +369,70 @@ class Deconv(CompoundLayer):
         self.add_postfilter_layers()
 
 
+
+
+class RoiPooling(Layer):
+    """Region-of-interest max pooling (Fast R-CNN): the features inside each ROI are
+    max-pooled into HW bins, whatever the ROI's size.
+
+    Arguments:
+        HW (tuple): (bins high, bins wide), default (7, 7).
+        bprop_enabled (bool): backpropagate into the feature maps, default True.
+        spatial_scale (float): feature-map pixels per image pixel, default 1/16.
+        name (str, optional)
+
+    configure() takes [feature-map layer (out_shape (C, H, W)), ROI layer (out_shape
+    (5, rois_per_img))]; fprop() takes (feature maps, ROIs (5, rois_per_img)), each ROI
+    a column (image index in the minibatch, x1, y1, x2, y2) in image coordinates.
+    Output (C·H_bins·W_bins, rois_per_img). One image per minibatch (batch size 1), as
+    neon's Faster R-CNN ran it.
+    """
+
+    def __init__(self, HW=(7, 7), bprop_enabled=True, spatial_scale=0.0625, name=None):
+        super(RoiPooling, self).__init__(name)
+        self.HW = HW
+        self.roi_H, self.roi_W = HW
+        self.spatial_scale = spatial_scale
+        self.bprop_enabled = bprop_enabled
+        self.owns_output = self.owns_delta = True
+        self.img = self.rois = None
+
+    def configure(self, in_obj):
+        if not (isinstance(in_obj, (list, tuple)) and len(in_obj) == 2):
+            raise ValueError("RoiPooling '{}' is configured with [feature-map layer, ROI "
+                             "layer]".format(self.name))
+        img_fm, rois = in_obj
+        self.prev_layer = in_obj
+        if rois.out_shape[0] != 5:
+            raise ValueError("RoiPooling '{}': ROIs are 5 rows (image, x1, y1, x2, y2), got "
+                             "{}".format(self.name, rois.out_shape))
+        if self.be.bsz != 1:
+            raise ValueError("RoiPooling '{}' pools one image per minibatch: use batch size 1, "
+                             "not {}".format(self.name, self.be.bsz))
+        self.rois_per_img = rois.out_shape[1]
+        self.in_shape = img_fm.out_shape
+        self.fm_channel, self.fm_height, self.fm_width = _image_shape(self, self.in_shape)
+        self.out_shape = (self.fm_channel * self.roi_H * self.roi_W, self.rois_per_img)
+        return self
+
+    def allocate(self, shared_outputs=None):
+        self.outputs = self.be.iobuf(self.out_shape, shared=shared_outputs)
+        self.error = self.be.iobuf(self.in_shape)
+        self.max_idx = self.be.iobuf(self.out_shape, dtype=np.int32)
+
+    def _kernel_args(self):
+        return (self.rois_per_img, self.fm_channel, self.fm_height, self.fm_width, self.roi_H,
+                self.roi_W, self.spatial_scale)
+
+    def fprop(self, inputs, inference=False):
+        self.img, self.rois = inputs[0], inputs[1].T
+        self.be.roipooling_fprop(self.img, self.rois, self.outputs, self.max_idx,
+                                 *self._kernel_args())
+        return self.outputs
+
+    def bprop(self, error, alpha=1.0, beta=0.0):
+        self.error[:] = 0
+        if self.bprop_enabled:
+            self.be.roipooling_bprop(error, self.rois, self.error, self.max_idx,
+                                     *self._kernel_args())
+        return self.error

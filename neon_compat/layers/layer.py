@@ -15,7 +15,7 @@ from neon_compat.layers.linear import Linear, Bias
 from neon_compat.layers.normalization import BatchNorm, LRN
 from neon_compat.layers.compound import CompoundLayer, Affine
 from neon_compat.layers.convolutional import (
-    Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv)
+    Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv, RoiPooling)
 from neon_compat.layers.embedding import LookupTable
 from neon_compat.layers.cost_layers import (
     GeneralizedCost, GeneralizedCostMask, GeneralizedGANCost)
@@ -24,7 +24,7 @@ __all__ = [
     'Layer', 'ParameterLayer', 'BranchNode', 'interpret_in_shape',
     'DataTransform', 'Activation', 'Dropout', 'Reshape', 'SkipNode',
     'Linear', 'Bias', 'BatchNorm', 'LRN', 'CompoundLayer', 'Affine',
-    'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling', 'Conv', 'Deconv',
+    'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling', 'Conv', 'Deconv', 'RoiPooling',
     'LookupTable', 'GeneralizedCost', 'GeneralizedCostMask', 'GeneralizedGANCost',
 ]
 
