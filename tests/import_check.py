@@ -22,7 +22,7 @@ NEON_MODULES = {
         'Reshape', 'GeneralizedCost', 'GeneralizedCostMask', 'GeneralizedGANCost', 'BranchNode',
         'SkipNode',
         'BatchNorm', 'LRN', 'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling',
-        'RoiPooling',
+        'RoiPooling', 'BatchNormAutodiff',
         'LookupTable'],
     'neon.layers.container': [
         'Sequential', 'DeltasTree', 'LayerContainer', 'Tree', 'SingleOutputTree', 'Broadcast',
@@ -52,7 +52,8 @@ def instances():
         'GeneralizedCostMask': L.GeneralizedCostMask(SumSquared()),
         'GeneralizedGANCost': L.GeneralizedGANCost(GANCost()),
         'BranchNode': L.BranchNode(name='import_check'), 'SkipNode': L.SkipNode(),
-        'BatchNorm': L.BatchNorm(), 'LRN': L.LRN(3), 'Convolution': L.Convolution((3, 3, 2)),
+        'BatchNorm': L.BatchNorm(), 'BatchNormAutodiff': L.BatchNormAutodiff(),
+        'LRN': L.LRN(3), 'Convolution': L.Convolution((3, 3, 2)),
         'Convolution_bias': L.Convolution_bias((3, 3, 2), bias=g),
         'Deconvolution': L.Deconvolution((3, 3, 2)), 'Pooling': L.Pooling(2),
         'LookupTable': L.LookupTable(5, 3, g), 'RoiPooling': L.RoiPooling(),

@@ -267,3 +267,26 @@ def test_roi_pooling_against_loops_and_its_gradient():
     with pytest.raises(ValueError, match='batch size 1'):
         gen_backend('cpu', batch_size=2)
         RoiPooling().configure([Shape((C, H, W)), Shape((5, 2))])
+
+
+def test_batchnorm_autodiff_gradients_and_agreement_with_batchnorm(backend64):
+    from neon_compat.layers import BatchNormAutodiff
+    gradcheck([Convolution((3, 3, 3), init=Gaussian(), padding=1), BatchNormAutodiff(),
+               Activation(Tanh())], (2, 4, 4))
+    gradcheck([Affine(4, init=Gaussian()), BatchNormAutodiff()], 3)
+    be, rng = backend64, np.random.RandomState(5)
+    nets = []
+    for cls in (BatchNorm, BatchNormAutodiff):
+        model = Model([Affine(4, init=Constant(0.3)), cls()])
+        model.initialize(3)
+        nets.append(model)
+    x = be.array(rng.normal(size=(3, be.bsz)))
+    err = be.array(rng.normal(size=(4, be.bsz)))
+    results = []
+    for model in nets:
+        model.fprop(x)
+        model.bprop(err)
+        bn = model.layers.layers[-1]
+        results.append([bn.grad_gamma.get(), bn.grad_beta.get(), model.layers.layers[0].dW.get()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

@@ -3,7 +3,7 @@ from neon_compat.layers.layer import (
     Layer, ParameterLayer, Linear, Bias, Activation, Affine, DataTransform, Dropout, Reshape,
     GeneralizedCost, GeneralizedCostMask, BranchNode, SkipNode, CompoundLayer, BatchNorm, LRN,
     Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv, LookupTable,
-    GeneralizedGANCost, RoiPooling)
+    GeneralizedGANCost, RoiPooling, BatchNormAutodiff)
 from neon_compat.layers.container import (
     Sequential, DeltasTree, LayerContainer, Tree, SingleOutputTree, Broadcast, MergeSum,
     MergeBroadcast, MergeMultistream, Multicost, GenerativeAdversarial)

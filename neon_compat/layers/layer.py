@@ -12,7 +12,7 @@ from neon_compat.layers.base import (
 from neon_compat.layers.simple_layers import (
     DataTransform, Activation, Dropout, Reshape, SkipNode)
 from neon_compat.layers.linear import Linear, Bias
-from neon_compat.layers.normalization import BatchNorm, LRN
+from neon_compat.layers.normalization import BatchNorm, BatchNormAutodiff, LRN
 from neon_compat.layers.compound import CompoundLayer, Affine
 from neon_compat.layers.convolutional import (
     Convolution, Convolution_bias, Deconvolution, Pooling, Conv, Deconv, RoiPooling)
@@ -23,7 +23,7 @@ from neon_compat.layers.cost_layers import (
 __all__ = [
     'Layer', 'ParameterLayer', 'BranchNode', 'interpret_in_shape',
     'DataTransform', 'Activation', 'Dropout', 'Reshape', 'SkipNode',
-    'Linear', 'Bias', 'BatchNorm', 'LRN', 'CompoundLayer', 'Affine',
+    'Linear', 'Bias', 'BatchNorm', 'BatchNormAutodiff', 'LRN', 'CompoundLayer', 'Affine',
     'Convolution', 'Convolution_bias', 'Deconvolution', 'Pooling', 'Conv', 'Deconv', 'RoiPooling',
     'LookupTable', 'GeneralizedCost', 'GeneralizedCostMask', 'GeneralizedGANCost',
 ]

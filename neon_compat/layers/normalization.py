@@ -3,6 +3,7 @@ import logging
 
 import numpy as np
 
+from neon_compat.backends.autodiff import Autodiff
 from neon_compat.backends.tensor import Tensor
 from neon_compat.layers.base import (Layer, interpret_in_shape, describe_params,
                                      load_state_groups)
@@ -139,6 +140,30 @@ class BatchNorm(Layer):
 
     def set_states(self, pdict):
         load_state_groups(self, pdict, 2, dtype=self.stats_dtype)
+
+
+class BatchNormAutodiff(BatchNorm):
+    """BatchNorm whose bprop differentiates its forward expression with Autodiff (neon's
+    reference for the fused kernels; slower).
+
+    Arguments: as BatchNorm.
+    """
+
+    def bprop(self, error, alpha=1.0, beta=0.0):
+        if alpha != 1.0 or beta != 0.0:
+            raise NotImplementedError('BatchNormAutodiff.bprop supports only alpha=1, beta=0')
+        be, x = self.be, self.inputs
+        if self.error_view is None or self.error_view.base is not error:
+            self.error_view = error.reshape((self.nfm, -1))
+        xhat = (x - be.mean(x, axis=1)) / be.sqrt(be.var(x, axis=1) + self.eps)
+        ad = Autodiff(xhat * self.gamma + self.beta, be, next_error=self.error_view)
+        targets = [self.gamma, self.beta]
+        outputs = [self.grad_gamma, self.grad_beta]
+        if self.deltas is not None:
+            targets.append(x)
+            outputs.append(self.deltas.reshape((self.nfm, -1)))
+        ad.back_prop_grad(targets, outputs)
+        return self.deltas
 
 
 class LRN(Layer):
