@@ -384,6 +384,11 @@ class LayerKernels(object):
         return O
 
     # --- batch normalization ------------------------------------------------
+    def _bn_scratch(self, layer, shape, dtype, key):
+        if layer is not None:
+            return self._scratch(layer, shape, dtype, key)
+        return self.xp.empty(shape, dtype=dtype)
+
     def compound_fprop_bn(self, x, xsum, xvar, gmean, gvar, gamma, beta, y, eps, rho,
                           compute_batch_sum=True, accumbeta=0.0, relu=False, binary=False,
                           inference=False, outputs=None, layer=None):
@@ -391,15 +396,17 @@ class LayerKernels(object):
 
         Training: batch mean and (population) variance, stored in xsum and xvar, and
         the running averages gmean/gvar = rho·g + (1 − rho)·batch. Inference: gmean/gvar.
+        Mean and variance are two-pass pairwise sums (NumPy's reductions), accurate
+        when |mean| ≫ std.
         """
         xp = self.xp
         xa, ya = x._tensor, y._tensor
         if accumbeta == 0:
             out = ya
-        elif layer is not None:
-            out = self._scratch(layer, ya.shape, ya.dtype, 'bn_out')
         else:
-            out = xp.empty_like(ya)
+            out = self._bn_scratch(layer, ya.shape, ya.dtype, 'bn_out')
+        squares = None if inference else self._bn_scratch(layer, xa.shape, ya.dtype,
+                                                          'bn_scratch')
 
         def normalize(rows):
             xr, o = xa[rows], out[rows]
@@ -409,7 +416,8 @@ class LayerKernels(object):
             else:
                 mean = xr.mean(axis=1, keepdims=True)
                 xp.subtract(xr, mean, out=o)
-                var = xp.einsum('ij,ij->i', o, o).reshape(-1, 1) / xr.shape[1]
+                sq = xp.square(o, out=squares[rows])
+                var = sq.sum(axis=1, keepdims=True) / xr.shape[1]
                 xsum._tensor[rows] = mean
                 xvar._tensor[rows] = var
                 gmean._tensor[rows] = gmean._tensor[rows] * rho + (1.0 - rho) * mean
@@ -428,36 +436,39 @@ class LayerKernels(object):
                           gamma, eps, binary=False, layer=None):
         """BatchNorm gradients from the batch statistics stored by compound_fprop_bn.
 
-        With xhat = (x − mean)·inv_std: dgamma = Σ xhat·δ, dbeta = Σ δ and
-        dx = gamma·inv_std·(δ − (xhat·dgamma + dbeta)/n), computed as a·δ + b·x + c
-        with per-row a, b, c (no full-size temporaries).
+        Two-pass, with xc = x − mean and inv_std = 1/sqrt(var + eps): dbeta = Σ δ,
+        dgamma = inv_std·Σ xc·δ, dx = a·δ + b·xc + c with per-row a = gamma·inv_std,
+        b = −a·inv_std·dgamma/n, c = −a·dbeta/n (pairwise sums; no cancellation against
+        a large mean).
         """
         xp = self.xp
         xa, err = x._tensor, delta_in._tensor
         n = xa.shape[1]
         d = delta_out._tensor.reshape(xa.shape) if delta_out is not None else None
-        scratch = None
-        if d is not None:
-            scratch = self._scratch(layer, xa.shape, d.dtype, 'bn_scratch') \
-                if layer is not None else xp.empty(xa.shape, dtype=d.dtype)
+        dtype = d.dtype if d is not None else err.dtype
+        centred = self._bn_scratch(layer, xa.shape, dtype, 'bn_scratch')
+        in_place = d is not None and xp.may_share_memory(d, err)  # deltas over the errors
+        products = d if d is not None and not in_place else \
+            self._bn_scratch(layer, xa.shape, dtype, 'bn_out')
 
         def gradients(rows):
-            xr, er = xa[rows], err[rows]
-            mean = xsum._tensor[rows]
+            xr, er, xc, pr = xa[rows], err[rows], centred[rows], products[rows]
             inv_std = 1.0 / xp.sqrt(xvar._tensor[rows] + eps)
+            xp.subtract(xr, xsum._tensor[rows].astype(dtype, copy=False), out=xc)
             g_beta = er.sum(axis=1, keepdims=True)
-            g_gamma = inv_std * (xp.einsum('ij,ij->i', xr, er).reshape(-1, 1) - mean * g_beta)
+            g_gamma = inv_std * xp.multiply(xc, er, out=pr).sum(axis=1, keepdims=True)
             grad_gamma._tensor[rows] = g_gamma
             grad_beta._tensor[rows] = g_beta
             if d is not None:
                 a = gamma._tensor[rows] * inv_std
                 b = -a * inv_std * g_gamma / n
-                c = -b * mean - a * g_beta / n
-                dr, dtype = d[rows], d.dtype
-                xp.multiply(er, a.astype(dtype, copy=False), out=dr)
-                xp.multiply(xr, b.astype(dtype, copy=False), out=scratch[rows])
-                dr += scratch[rows]
-                dr += c.astype(dtype, copy=False)
+                c = -a * g_beta / n
+                xp.multiply(er, a.astype(dtype, copy=False), out=pr)
+                xc *= b.astype(dtype, copy=False)
+                pr += xc
+                pr += c.astype(dtype, copy=False)
+                if in_place:
+                    d[rows] = pr
         self._by_channels(gradients, xa.shape[0], xa.size)
         return delta_out
 
