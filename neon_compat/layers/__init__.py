@@ -6,7 +6,7 @@ from neon_compat.layers.layer import (
     GeneralizedGANCost, RoiPooling, BatchNormAutodiff)
 from neon_compat.layers.container import (
     Sequential, DeltasTree, LayerContainer, Tree, SingleOutputTree, Broadcast, MergeSum,
-    MergeBroadcast, MergeMultistream, Multicost, GenerativeAdversarial)
+    MergeBroadcast, MergeMultistream, Multicost, GenerativeAdversarial, Seq2Seq)
 from neon_compat.layers.recurrent import (
     Recurrent, LSTM, GRU, BiRNN, BiLSTM, BiSum, BiBNRNN, RecurrentSum, RecurrentMean,
     RecurrentLast, DeepBiRNN, DeepBiLSTM)

@@ -108,8 +108,13 @@ class _RecurrentBase(ParameterLayer):
 
     def init_params(self, shape):
         """W from `init` (input blocks) and `init_inner` (recurrent blocks), one gate block
-        at a time in neon's order (every direction's inputs, then recurrent); biases 0."""
-        super(_RecurrentBase, self).init_params(shape)
+        at a time in neon's order (every direction's inputs, then recurrent); biases 0.
+        (`init` fills gate blocks, never W whole: an Array init is one block's values.)"""
+        self.W = self.be.zeros(shape)
+        self.dW = self.be.zeros_like(self.W)
+        self.states = []
+        if self.accumulate_updates:
+            self._make_acc_buffers()
         g, nout = self.ngates * self.nout, self.nout
         inner = self.init_inner if self.init_inner is not None else self.init
         rows = [self.weight_rows(d) for d in range(self.ndirections)]
@@ -124,6 +129,23 @@ class _RecurrentBase(ParameterLayer):
     # neon's names of the layer's buffers
     h_buffer = property(lambda self: self.outputs, doc='the outputs (hidden states)')
     out_deltas_buffer = property(lambda self: self.deltas, doc='the input deltas')
+
+    @property
+    def h(self):
+        """The hidden state of each step, [(nout, N) view per step] (forward direction)."""
+        if self.dirs is None:
+            return None
+        direction = self.dirs[0]
+        return [direction.col(direction.h, t) for t in range(self.nsteps)]
+
+    def final_state(self):
+        """The hidden state after the last step of the walk (what a decoder starts from)."""
+        direction = self.dirs[0]
+        return direction.col(direction.h, direction.order[-1])
+
+    def get_final_hidden_error(self):
+        """dL/d(initial state) of the last bprop (for an encoder that fed init_state)."""
+        return self.dirs[0].dh
 
     def _inputs(self, inputs):
         """The input as (nin, T·N), and whether it is a different tensor than last time
