@@ -26,7 +26,8 @@ NEON_MODULES = {
         'LookupTable'],
     'neon.layers.container': [
         'Sequential', 'DeltasTree', 'LayerContainer', 'Tree', 'SingleOutputTree', 'Broadcast',
-        'MergeSum', 'MergeBroadcast', 'MergeMultistream', 'Multicost', 'GenerativeAdversarial'],
+        'MergeSum', 'MergeBroadcast', 'MergeMultistream', 'Multicost', 'GenerativeAdversarial',
+        'Seq2Seq'],
     'neon.layers.recurrent': [
         'Recurrent', 'LSTM', 'GRU', 'BiRNN', 'BiLSTM', 'BiSum', 'BiBNRNN', 'RecurrentSum',
         'RecurrentMean', 'RecurrentLast'],
@@ -68,6 +69,7 @@ def instances():
         'Multicost': L.Multicost([cost]),
         'GenerativeAdversarial': L.GenerativeAdversarial(L.Sequential([L.Linear(2, g)]),
                                                          L.Sequential([L.Linear(1, g)])),
+        'Seq2Seq': L.Seq2Seq([[L.Recurrent(2, **rnn)], [L.Recurrent(2, **rnn)]]),
         'Recurrent': L.Recurrent(2, **rnn), 'LSTM': L.LSTM(2, **gated), 'GRU': L.GRU(2, **gated),
         'BiRNN': L.BiRNN(2, **rnn), 'BiLSTM': L.BiLSTM(2, **gated), 'BiSum': L.BiSum(),
         'BiBNRNN': L.BiBNRNN(2, **rnn),
