@@ -290,3 +290,29 @@ def test_batchnorm_autodiff_gradients_and_agreement_with_batchnorm(backend64):
         results.append([bn.grad_gamma.get(), bn.grad_beta.get(), model.layers.layers[0].dW.get()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_volumes_are_convolved_slice_by_slice(backend64):
+    from neon_compat.layers import Deconvolution
+    be, rng = backend64, np.random.RandomState(6)
+    C, D, H, W = 2, 3, 5, 4
+    volume = rng.normal(size=(C, D, H, W, be.bsz))
+    for make in (lambda: Convolution((3, 3, 4), init=Gaussian(), padding=1),
+                 lambda: Deconvolution((2, 2, 3), init=Gaussian(), strides=2)):
+        layer3d = make()
+        model3d = Model([layer3d])
+        model3d.initialize((C, D, H, W))
+        out = model3d.fprop(be.array(volume.reshape(-1, be.bsz))).get()
+        assert len(layer3d.out_shape) == 4 and layer3d.out_shape[1] == D
+        out = out.reshape(layer3d.out_shape + (be.bsz,))
+        layer2d = make()
+        model2d = Model([layer2d])
+        model2d.initialize((C, H, W))
+        layer2d.W[:] = layer3d.W
+        for d in range(D):  # each depth slice is the 2-D layer on that slice
+            slice_out = model2d.fprop(be.array(volume[:, d].reshape(-1, be.bsz))).get()
+            np.testing.assert_allclose(out[:, d], slice_out.reshape(out[:, d].shape),
+                                       rtol=1e-10, atol=1e-12)
+        gradcheck(make(), (C, D, H, W))
+    with pytest.raises(NotImplementedError, match='3-D filters'):
+        Model([Convolution((2, 3, 3, 4), init=Gaussian())]).initialize((C, D, H, W))

@@ -169,9 +169,32 @@ class LayerKernels(object):
         self._by_channels(scatter, C, dcols.size)
         return dxpad[:, ph:ph + layer.H, pw:pw + layer.W, :]
 
+    def _slices_as_batch(self, ary, C, D, H, W, keep=True):
+        """A (C, D, H, W, N) buffer as a (C·H·W, D·N) tensor (a copy; uninitialised
+        without keep)."""
+        N = ary.size // (C * D * H * W)
+        if not keep:
+            return self._new(self.xp.empty((C * H * W, D * N), dtype=ary.dtype))
+        slices = self.xp.moveaxis(ary.reshape(C, D, H, W, N), 1, 3)
+        return self._new(self.xp.ascontiguousarray(slices).reshape(C * H * W, D * N))
+
+    def _batch_as_slices(self, tensor, out, C, D, H, W):
+        """Write a (C·H·W, D·N) tensor back into the (C, D, H, W, N) buffer `out`."""
+        N = out.size // (C * D * H * W)
+        out.reshape(C, D, H, W, N)[...] = self.xp.moveaxis(
+            tensor._tensor.reshape(C, H, W, D, N), 3, 1)
+
     def fprop_conv(self, layer, I, F, O, X=None, bias=None, bsum=None, alpha=1.0, beta=0.0,
                    relu=False, brelu=False, slope=0.0, layer_op=None):
         """O = alpha·conv(I, F) + beta·O (+ bias per channel; relu; bsum = channel sums)."""
+        if layer.flat is not None:  # a volume: every depth slice, as one batch
+            x = self._slices_as_batch(I._tensor, layer.C, layer.D, layer.H, layer.W)
+            o = self._slices_as_batch(O._tensor, layer.K, layer.M, layer.P, layer.Q,
+                                      keep=beta != 0)
+            self.fprop_conv(layer.flat, x, F, o, bias=bias, bsum=bsum, alpha=alpha, beta=beta,
+                            relu=relu)
+            self._batch_as_slices(o, O._tensor, layer.K, layer.M, layer.P, layer.Q)
+            return O
         xp = self.xp
         C, H, W, N = layer.C, layer.H, layer.W, layer.N
         K, P, Q = layer.K, layer.P, layer.Q
@@ -201,6 +224,13 @@ class LayerKernels(object):
     def bprop_conv(self, layer, F, E, grad_I, X=None, bias=None, bsum=None, alpha=1.0,
                    beta=0.0, relu=False, brelu=False, slope=0.0, layer_op=None):
         """grad_I = alpha·(gradient of conv with respect to its input) + beta·grad_I."""
+        if layer.flat is not None:
+            e = self._slices_as_batch(E._tensor, layer.K, layer.M, layer.P, layer.Q)
+            gi = self._slices_as_batch(grad_I._tensor, layer.C, layer.D, layer.H, layer.W,
+                                       keep=beta != 0)
+            self.bprop_conv(layer.flat, F, e, gi, bsum=bsum, alpha=alpha, beta=beta)
+            self._batch_as_slices(gi, grad_I._tensor, layer.C, layer.D, layer.H, layer.W)
+            return grad_I
         xp = self.xp
         C, H, W, N = layer.C, layer.H, layer.W, layer.N
         K, P, Q = layer.K, layer.P, layer.Q
@@ -220,6 +250,11 @@ class LayerKernels(object):
     def update_conv(self, layer, I, E, grad_F, alpha=1.0, beta=0.0, grad_bias=None,
                     layer_op=None):
         """grad_F = alpha·Σ (input patches × errors) + beta·grad_F; grad_bias = Σ errors."""
+        if layer.flat is not None:
+            x = self._slices_as_batch(I._tensor, layer.C, layer.D, layer.H, layer.W)
+            e = self._slices_as_batch(E._tensor, layer.K, layer.M, layer.P, layer.Q)
+            return self.update_conv(layer.flat, x, e, grad_F, alpha=alpha, beta=beta,
+                                    grad_bias=grad_bias)
         xp = self.xp
         C, H, W, N = layer.C, layer.H, layer.W, layer.N
         K, P, Q = layer.K, layer.P, layer.Q

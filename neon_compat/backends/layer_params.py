@@ -21,17 +21,27 @@ def _prod(values):
 
 def _require_2d(kind, D, T):
     if D != 1 or T != 1:
-        raise NotImplementedError('{}: 3-D volumes (D={}, T={}) are not supported; use '
-                                  '(C, H, W) inputs'.format(kind, D, T))
+        raise NotImplementedError('{}: 3-D filters (D={}, T={}) are not supported: use 2-D '
+                                  'filters (R, S, K), which run on each depth slice of a '
+                                  '(C, D, H, W) volume'.format(kind, D, T))
 
 
 class ConvLayer(object):
-    """Shapes of one convolution: I (C,H,W,N) * F (C,R,S,K) -> O (K,P,Q,N)."""
+    """Shapes of one convolution: I (C,H,W,N) * F (C,R,S,K) -> O (K,P,Q,N).
+
+    Volumes (C, D, H, W) with 2-D filters (T = 1, no padding or stride in depth) are
+    convolved slice by slice: `flat` is the 2-D layer with the D slices in the batch.
+    """
 
     def __init__(self, lib, dtype, N, C, K, D=1, H=1, W=1, T=1, R=1, S=1, pad_d=0, pad_h=0,
                  pad_w=0, str_d=1, str_h=1, str_w=1, dil_d=1, dil_h=1, dil_w=1):
-        _require_2d('convolution', D, T)
-        M = 1
+        self.flat = None
+        if D > 1 and T == 1 and (pad_d, str_d, dil_d) == (0, 1, 1):
+            self.flat = ConvLayer(lib, dtype, N * D, C, K, 1, H, W, 1, R, S, 0, pad_h, pad_w, 1,
+                                  str_h, str_w, 1, dil_h, dil_w)
+        else:
+            _require_2d('convolution', D, T)
+        M = D
         P = lib.output_dim(H, R, pad_h, str_h, dilation=dil_h)
         Q = lib.output_dim(W, S, pad_w, str_w, dilation=dil_w)
         if P < 1 or Q < 1:
@@ -71,10 +81,11 @@ class DeconvLayer(ConvLayer):
 
     def __init__(self, lib, dtype, N, C, K, P, Q, R=1, S=1, pad_d=0, pad_h=0, pad_w=0,
                  str_d=1, str_h=1, str_w=1, dil_d=1, dil_h=1, dil_w=1, M=1, T=1, D=1):
-        _require_2d('deconvolution', M, T)
+        if T != 1:
+            _require_2d('deconvolution', M, T)
         H = (P - 1) * str_h - 2 * pad_h + dil_h * (R - 1) + 1
         W = (Q - 1) * str_w - 2 * pad_w + dil_w * (S - 1) + 1
-        super(DeconvLayer, self).__init__(lib, dtype, N, C, K, 1, H, W, 1, R, S, pad_d, pad_h,
+        super(DeconvLayer, self).__init__(lib, dtype, N, C, K, M, H, W, 1, R, S, pad_d, pad_h,
                                           pad_w, str_d, str_h, str_w, dil_d, dil_h, dil_w)
         if (self.P, self.Q) != (P, Q):
             raise ShapeError('deconvolution: input {}x{} cannot come from a {}x{} output with '

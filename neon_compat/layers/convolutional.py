@@ -37,10 +37,16 @@ def _conv_params(fshape, channels_key, strides, padding, dilation, **extra):
     return params
 
 
-def _image_shape(layer, in_shape):
-    if not isinstance(in_shape, tuple) or len(in_shape) != 3:
-        raise ValueError("{} '{}' needs (C, H, W) inputs, got {}: give the data an lshape or "
-                         "put a Reshape before it".format(layer.classnm, layer.name, in_shape))
+def _image_shape(layer, in_shape, volumes=False):
+    """(C, H, W) of an image input; with volumes, (C, D, H, W) of an image or volume."""
+    sizes = (3, 4) if volumes else (3,)
+    if not isinstance(in_shape, tuple) or len(in_shape) not in sizes:
+        raise ValueError("{} '{}' needs (C, H, W) inputs{}, got {}: give the data an lshape "
+                         "or put a Reshape before it".format(
+                             layer.classnm, layer.name,
+                             ' (or (C, D, H, W) volumes)' if volumes else '', in_shape))
+    if volumes and len(in_shape) == 3:
+        return (in_shape[0], 1) + tuple(in_shape[1:])
     return in_shape
 
 
@@ -74,8 +80,10 @@ class _ConvolutionBase(ParameterLayer):
     def configure(self, in_obj):
         super(_ConvolutionBase, self).configure(in_obj)
         if self.nglayer is None:
-            self.nglayer = self._backend_layer(_image_shape(self, self.in_shape))
-            self.out_shape = tuple(getattr(self.nglayer, dim) for dim in self._out_dims)
+            self.nglayer = self._backend_layer(_image_shape(self, self.in_shape, volumes=True))
+            dims = [getattr(self.nglayer, dim) for dim in self._out_dims]
+            # (C, H, W) images, or (C, D, H, W) volumes convolved slice by slice
+            self.out_shape = tuple(dims if dims[1] > 1 else dims[:1] + dims[2:])
         if self.weight_shape is None:
             self.weight_shape = self.nglayer.dimF2
         if self.bsum:
@@ -98,7 +106,7 @@ class Convolution(_ConvolutionBase):
 
     Shapes: input (C, H, W) -> output (K, P, Q).
     """
-    _out_dims = ('K', 'P', 'Q')
+    _out_dims = ('K', 'M', 'P', 'Q')
     _kind = 'Convolution'
 
     def __init__(self, fshape, strides={}, padding={}, dilation={}, init=None, bsum=False,
@@ -108,9 +116,9 @@ class Convolution(_ConvolutionBase):
         self.convparams = _conv_params(fshape, 'K', strides, padding, dilation, D=1)
 
     def _backend_layer(self, image_shape):
-        C, H, W = image_shape
-        return self.be.conv_layer(self.be.default_dtype, **dict(self.convparams, C=C, H=H, W=W,
-                                                                N=self.be.bsz))
+        C, D, H, W = image_shape
+        return self.be.conv_layer(self.be.default_dtype, **dict(self.convparams, C=C, D=D, H=H,
+                                                                W=W, N=self.be.bsz))
 
     def fprop(self, inputs, inference=False, beta=0.0):
         self.inputs = inputs
@@ -223,7 +231,7 @@ class Deconvolution(_ConvolutionBase):
 
     Shapes: input (K, P, Q) -> output (C, H, W), H = (P − 1)·stride − 2·pad + dil·(R − 1) + 1.
     """
-    _out_dims = ('C', 'H', 'W')
+    _out_dims = ('C', 'D', 'H', 'W')
     _kind = 'Deconvolution'
 
     def __init__(self, fshape, strides={}, padding={}, dilation={}, init=None, bsum=False,
@@ -233,9 +241,9 @@ class Deconvolution(_ConvolutionBase):
         self.deconvparams = _conv_params(fshape, 'C', strides, padding, dilation, M=1)
 
     def _backend_layer(self, image_shape):
-        K, P, Q = image_shape
-        return self.be.deconv_layer(self.be.default_dtype, **dict(self.deconvparams, K=K, P=P,
-                                                                  Q=Q, N=self.be.bsz))
+        K, M, P, Q = image_shape
+        return self.be.deconv_layer(self.be.default_dtype, **dict(self.deconvparams, K=K, M=M,
+                                                                  P=P, Q=Q, N=self.be.bsz))
 
     def fprop(self, inputs, inference=False):
         self.inputs = inputs
