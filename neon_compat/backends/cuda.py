@@ -49,3 +49,13 @@ def device_count():
     if not device_available():
         return 0
     return int(cupy.cuda.runtime.getDeviceCount())  # pragma: no cover
+
+
+def compute_capabilities(device_id=None):
+    """Compute capabilities (major.minor as floats) of the given devices (an int, a list,
+    or None for all); [] without a usable device."""
+    if not device_available():
+        return []
+    ids = range(device_count()) if device_id is None else (  # pragma: no cover
+        [device_id] if isinstance(device_id, int) else device_id)
+    return [int(cupy.cuda.Device(i).compute_capability) / 10.0 for i in ids]  # pragma: no cover

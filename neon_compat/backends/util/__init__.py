@@ -1,0 +1,1 @@
+"""Backend helpers, as neon.backends.util (check_gpu)."""
