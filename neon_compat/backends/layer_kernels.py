@@ -184,17 +184,23 @@ class LayerKernels(object):
         out.reshape(C, D, H, W, N)[...] = self.xp.moveaxis(
             tensor._tensor.reshape(C, H, W, D, N), 3, 1)
 
+    def _over_slices(self, src, src_dims, dst, dst_dims, beta, run):
+        """Run a 2-D kernel, run(src', dst'), on the depth slices of volumes src and dst
+        (dims (C, D, H, W)) laid out as one batch; dst' starts as dst when beta != 0."""
+        x = self._slices_as_batch(src._tensor, *src_dims)
+        y = self._slices_as_batch(dst._tensor, *dst_dims, keep=beta != 0)
+        run(x, y)
+        self._batch_as_slices(y, dst._tensor, *dst_dims)
+        return dst
+
     def fprop_conv(self, layer, I, F, O, X=None, bias=None, bsum=None, alpha=1.0, beta=0.0,
                    relu=False, brelu=False, slope=0.0, layer_op=None):
         """O = alpha·conv(I, F) + beta·O (+ bias per channel; relu; bsum = channel sums)."""
         if layer.flat is not None:  # a volume: every depth slice, as one batch
-            x = self._slices_as_batch(I._tensor, layer.C, layer.D, layer.H, layer.W)
-            o = self._slices_as_batch(O._tensor, layer.K, layer.M, layer.P, layer.Q,
-                                      keep=beta != 0)
-            self.fprop_conv(layer.flat, x, F, o, bias=bias, bsum=bsum, alpha=alpha, beta=beta,
-                            relu=relu)
-            self._batch_as_slices(o, O._tensor, layer.K, layer.M, layer.P, layer.Q)
-            return O
+            return self._over_slices(
+                I, layer.dimI[:4], O, layer.dimO[:4], beta,
+                lambda x, o: self.fprop_conv(layer.flat, x, F, o, bias=bias, bsum=bsum,
+                                             alpha=alpha, beta=beta, relu=relu))
         xp = self.xp
         C, H, W, N = layer.C, layer.H, layer.W, layer.N
         K, P, Q = layer.K, layer.P, layer.Q
@@ -225,12 +231,10 @@ class LayerKernels(object):
                    beta=0.0, relu=False, brelu=False, slope=0.0, layer_op=None):
         """grad_I = alpha·(gradient of conv with respect to its input) + beta·grad_I."""
         if layer.flat is not None:
-            e = self._slices_as_batch(E._tensor, layer.K, layer.M, layer.P, layer.Q)
-            gi = self._slices_as_batch(grad_I._tensor, layer.C, layer.D, layer.H, layer.W,
-                                       keep=beta != 0)
-            self.bprop_conv(layer.flat, F, e, gi, bsum=bsum, alpha=alpha, beta=beta)
-            self._batch_as_slices(gi, grad_I._tensor, layer.C, layer.D, layer.H, layer.W)
-            return grad_I
+            return self._over_slices(
+                E, layer.dimO[:4], grad_I, layer.dimI[:4], beta,
+                lambda e, gi: self.bprop_conv(layer.flat, F, e, gi, bsum=bsum, alpha=alpha,
+                                              beta=beta))
         xp = self.xp
         C, H, W, N = layer.C, layer.H, layer.W, layer.N
         K, P, Q = layer.K, layer.P, layer.Q
@@ -251,8 +255,8 @@ class LayerKernels(object):
                     layer_op=None):
         """grad_F = alpha·Σ (input patches × errors) + beta·grad_F; grad_bias = Σ errors."""
         if layer.flat is not None:
-            x = self._slices_as_batch(I._tensor, layer.C, layer.D, layer.H, layer.W)
-            e = self._slices_as_batch(E._tensor, layer.K, layer.M, layer.P, layer.Q)
+            x = self._slices_as_batch(I._tensor, *layer.dimI[:4])
+            e = self._slices_as_batch(E._tensor, *layer.dimO[:4])
             return self.update_conv(layer.flat, x, e, grad_F, alpha=alpha, beta=beta,
                                     grad_bias=grad_bias)
         xp = self.xp

@@ -196,6 +196,12 @@ class MergeBroadcast(Broadcast):
         self.error_views = None
         self._error_source = None
 
+    def _partition_error(self, error):
+        """The branches' views of the error (made again only for a new error tensor)."""
+        if self._error_source is not error:
+            self.error_views = self.get_partitions(error, self.slices)
+            self._error_source = error
+
     def get_partitions(self, x, slices):
         if x.shape[-1] != self.be.bsz:  # sequences: time steps are columns
             return [x[:, sl] for sl in slices]
@@ -236,9 +242,7 @@ class MergeBroadcast(Broadcast):
         return self.outputs
 
     def bprop(self, error, alpha=1.0, beta=0.0):
-        if self._error_source is not error:
-            self.error_views = self.get_partitions(error, self.slices)
-            self._error_source = error
+        self._partition_error(error)
         betas = self.betas[:-1] + [beta]
         for branch, e, a, b in reversed(list(zip(self.layers, self.error_views, self.alphas,
                                                  betas))):
@@ -289,9 +293,7 @@ class MergeMultistream(MergeBroadcast):
         return self.outputs
 
     def bprop(self, error, alpha=1.0, beta=0.0):
-        if self._error_source is not error:
-            self.error_views = self.get_partitions(error, self.slices)
-            self._error_source = error
+        self._partition_error(error)
         for branch, e in zip(self.layers, self.error_views):
             branch.bprop(e)
 

@@ -239,13 +239,6 @@ class Recurrent(_RecurrentBase):
     the views W_input (nout, nin), W_recur (nout, nout), b (nout, 1) and their
     gradients dW_input, dW_recur, db.
     """
-    W_input = _direction_view('W_input', 0)
-    W_recur = _direction_view('W_recur', 0)
-    b = _direction_view('b', 0)
-    dW_input = _direction_view('dW_input', 0)
-    dW_recur = _direction_view('dW_recur', 0)
-    db = _direction_view('db', 0)
-
     def __init__(self, output_size, init, init_inner=None, activation=None, reset_cells=False,
                  name=None):
         super(Recurrent, self).__init__(output_size, init, init_inner=init_inner,
@@ -253,7 +246,17 @@ class Recurrent(_RecurrentBase):
                                         name=name)
 
 
-class LSTM(Recurrent):
+class _GatedRecurrent(Recurrent):
+    """What LSTM and GRU share: neon's arguments with a gate_activation."""
+
+    def __init__(self, output_size, init, init_inner=None, activation=None,
+                 gate_activation=None, reset_cells=False, name=None):
+        _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
+                                activation=activation, gate_activation=gate_activation,
+                                reset_cells=reset_cells, name=name)
+
+
+class LSTM(_GatedRecurrent):
     """Long short-term memory, gates in neon's order i, f, o, g.
 
     [i, f, o] = gate_activation(·), g = activation(·), c = f·c_prev + i·g,
@@ -270,14 +273,8 @@ class LSTM(Recurrent):
     c_buffer = _direction_view('c', 0)
     c_act_buffer = _direction_view('c_act', 0)
 
-    def __init__(self, output_size, init, init_inner=None, activation=None,
-                 gate_activation=None, reset_cells=False, name=None):
-        _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
-                                activation=activation, gate_activation=gate_activation,
-                                reset_cells=reset_cells, name=name)
 
-
-class GRU(Recurrent):
+class GRU(_GatedRecurrent):
     """Gated recurrent unit, blocks r, z, candidate.
 
     r, z = gate_activation(W·x + U·h_prev + b); c = activation(W_c·x + U_c·(r·h_prev) + b_c);
@@ -291,12 +288,6 @@ class GRU(Recurrent):
     cell_type = GRUCell
     rzhcan_buffer = _direction_view('pre', 0)
     rzhcan_delta_buffer = _direction_view('dpre', 0)
-
-    def __init__(self, output_size, init, init_inner=None, activation=None,
-                 gate_activation=None, reset_cells=False, name=None):
-        _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
-                                activation=activation, gate_activation=gate_activation,
-                                reset_cells=reset_cells, name=name)
 
 
 class BiRNN(_RecurrentBase):
@@ -312,18 +303,6 @@ class BiRNN(_RecurrentBase):
     b_b] (neon's views, with gradients dW_input_f, ...).
     """
     ndirections = 2
-    W_input_f = _direction_view('W_input', 0)
-    W_input_b = _direction_view('W_input', 1)
-    W_recur_f = _direction_view('W_recur', 0)
-    W_recur_b = _direction_view('W_recur', 1)
-    b_f = _direction_view('b', 0)
-    b_b = _direction_view('b', 1)
-    dW_input_f = _direction_view('dW_input', 0)
-    dW_input_b = _direction_view('dW_input', 1)
-    dW_recur_f = _direction_view('dW_recur', 0)
-    dW_recur_b = _direction_view('dW_recur', 1)
-    db_f = _direction_view('db', 0)
-    db_b = _direction_view('db', 1)
 
     def __init__(self, output_size, init, init_inner=None, activation=None, reset_cells=False,
                  split_inputs=False, name=None, parallelism="Data"):
@@ -346,6 +325,15 @@ class BiLSTM(BiRNN):
         _RecurrentBase.__init__(self, output_size, init, init_inner=init_inner,
                                 activation=activation, gate_activation=gate_activation,
                                 reset_cells=reset_cells, split_inputs=split_inputs, name=name)
+
+
+# neon's names of the weight views: W_input, ... on Recurrent (and so LSTM, GRU);
+# W_input_f, W_input_b, ... on BiRNN (and so BiLSTM, BiBNRNN)
+for _cls, _suffixes in ((Recurrent, ('',)), (BiRNN, ('_f', '_b'))):
+    for _d, _suffix in enumerate(_suffixes):
+        for _name in ('W_input', 'W_recur', 'b', 'dW_input', 'dW_recur', 'db'):
+            setattr(_cls, _name + _suffix, _direction_view(_name, _d))
+del _cls, _suffixes, _d, _suffix, _name
 
 
 class BiSum(Layer):
@@ -498,38 +486,36 @@ class RecurrentSum(_SequenceSummary):
         name (str, optional): default 'RecurrentSum'.
     """
 
+    @property
+    def scale(self):
+        """The factor on the sum (1; RecurrentMean's is 1/nsteps)."""
+        return 1.0
+
     def fprop(self, inputs, inference=False):
         self.outputs[:] = 0
         for x in self._steps(inputs):
             self.outputs[:] = self.outputs + x
+        if self.scale != 1.0:
+            self.outputs[:] = self.outputs * self.scale
         return self.outputs
 
     def bprop(self, error, alpha=1.0, beta=0.0):
         if self.deltas is not None:
             for d in self._steps(self.deltas):
-                d[:] = alpha * error + beta * d
+                d[:] = (alpha * self.scale) * error + beta * d
         return self.deltas
 
 
-class RecurrentMean(_SequenceSummary):
+class RecurrentMean(RecurrentSum):
     """Mean over time steps.
 
     Arguments:
         name (str, optional): default 'RecurrentMean'.
     """
 
-    def fprop(self, inputs, inference=False):
-        self.outputs[:] = 0
-        for x in self._steps(inputs):
-            self.outputs[:] = self.outputs + x
-        self.outputs[:] = self.outputs * (1.0 / self.nsteps)
-        return self.outputs
-
-    def bprop(self, error, alpha=1.0, beta=0.0):
-        if self.deltas is not None:
-            for d in self._steps(self.deltas):
-                d[:] = (alpha / self.nsteps) * error + beta * d
-        return self.deltas
+    @property
+    def scale(self):
+        return 1.0 / self.nsteps
 
 
 class RecurrentLast(_SequenceSummary):

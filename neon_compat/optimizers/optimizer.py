@@ -316,7 +316,6 @@ class RMSProp(Optimizer):
         self.set_clipping(gradient_clip_norm, gradient_clip_value, param_clip_value)
         self.stochastic_round = stochastic_round
 
-
     def update_param(self, param, grad, states, lrate, scale_factor):
         be, epsilon, decay = self.be, self.epsilon, self.decay_rate
         grad = self.batch_gradient(grad)
@@ -346,7 +345,6 @@ class Adagrad(Optimizer):
         self.learning_rate = learning_rate
         self.set_clipping(gradient_clip_norm, gradient_clip_value, param_clip_value)
         self.stochastic_round = stochastic_round
-
 
     def update_param(self, param, grad, states, lrate, scale_factor):
         be = self.be
