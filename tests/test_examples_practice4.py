@@ -64,6 +64,15 @@ def test_stack_then_transfer_prints_accuracy(data_root, tmp_path):
     lines = (tmp_path / 'inference.txt').read_text().splitlines()
     assert lines[0] == 'inference, target' and len(lines) > 10
     assert lines[1].startswith('[') and lines[1].rsplit(', ', 1)[1] in ('0', '1')
+    # one row per test example, in order, with its label; their accuracy is the printed one
+    with h5py.File(str(data_root / 'test.h5'), 'r') as f:
+        labels = f['output'][:].ravel()
+    rows = [line.rsplit(', ', 1) for line in lines[1:]]
+    assert [int(target) for _, target in rows] == labels.tolist()
+    predicted = [int(np.argmax(np.array(out.strip('[]').split(), dtype=float)))
+                 for out, _ in rows]
+    printed = float(accuracy[0][len('Accuracy = '):-1])
+    assert 100 * np.mean(np.array(predicted) == labels) == pytest.approx(printed, abs=0.051)
     assert (tmp_path / 'model.prm').is_file()
 
 

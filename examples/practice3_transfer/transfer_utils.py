@@ -28,6 +28,7 @@ def save_inference(output_file_name, outputs, subset):
     with open(output_file_name, 'w') as output_file:
         output_file.write('inference, target\n')
         outputs_iter = iter(outputs)
+        subset.reset()  # FIX: get_outputs left the iterator mid-set (wrap-around); start over
         try:
             for dataset_batch in subset:
                 targets = np.transpose(dataset_batch[1].get())
