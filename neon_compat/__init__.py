@@ -16,7 +16,8 @@ import warnings
 # (NumPy's when neon_compat is imported before numpy); a user's own setting wins.
 os.environ.setdefault('OPENBLAS_THREAD_TIMEOUT', '4')
 
-__all__ = ['NervanaObject', 'NeonCompatError', 'ShapeError', 'ModelFileError', 'logger',
+__all__ = ['NervanaObject', 'NeonCompatError', 'ShapeError', 'ModelFileError',
+           'DivergenceError', 'logger',
            'public_module_name', 'class_path', 'publish_here', 'load_class']
 
 __version__ = '2.6.0'
@@ -193,6 +194,10 @@ class ShapeError(NeonCompatError, ValueError):
 
 class ModelFileError(NeonCompatError, ValueError):
     """A model file that cannot be read: missing, corrupt, or holding code."""
+
+
+class DivergenceError(NeonCompatError, FloatingPointError):
+    """Training produced a non-finite cost or non-finite weights."""
 
 
 warnings.filterwarnings('default', category=DeprecationWarning, module=__name__)

@@ -244,3 +244,48 @@ def test_benchmark_times_each_phase(backend_default):
     assert set(model.benchmark(data, inference=True, niterations=2, nskip=0)) == {'fprop'}
     with pytest.raises(ValueError, match='cost and an optimizer'):
         model.benchmark(data)
+
+
+def test_nan_in_the_data_stops_training_naming_where(backend_default):
+    from neon_compat import DivergenceError
+    X, y = two_class_data()
+    X[40, 3] = np.nan
+    data = ArrayIterator(X, y, nclass=2, lshape=(3, 4, 4))
+    model = Model(practice4_layers())
+    where = 'epoch 0, minibatch {}: the input data hold NaN'.format(40 // backend_default.bsz)
+    with pytest.raises(DivergenceError, match=where):
+        train(model, data)
+    assert model.first_non_finite_parameters() is None  # the bad step was not applied
+
+
+def test_divergence_names_the_layer_and_keeps_the_last_good_checkpoint(backend_default,
+                                                                       tmp_path):
+    from neon_compat import DivergenceError
+    from neon_compat.transforms import SumSquared
+    X, y = two_class_data()
+    data = ArrayIterator(X / 100.0, y, nclass=2, lshape=(3, 4, 4))
+    model = Model([Affine(8, init=Xavier()), Affine(2, init=Xavier())])  # nothing saturates
+    path = str(tmp_path / 'ckpt.prm')
+    cost = GeneralizedCost(costfunc=SumSquared())
+    callbacks = Callbacks(model, progress_bar=False, save_path=path, serialize=1)
+    model.fit(data, optimizer=GradientDescentMomentum(0.001, 0.9), num_epochs=1, cost=cost,
+              callbacks=callbacks)
+    good = load_obj(path)
+    with np.errstate(all='ignore'), pytest.raises(
+            DivergenceError, match=r"training stopped: the cost is \w+ at epoch "
+                                              r"\d+, minibatch \d+: the (weights|outputs) of "
+                                              r"layer '\w+'"):
+        model.fit(data, optimizer=GradientDescentMomentum(1e6, 0.9), num_epochs=20,
+                  cost=cost, callbacks=Callbacks(model, progress_bar=False, save_path=path,
+                                                 serialize=1))
+    kept = load_obj(path)
+    assert kept['epoch_index'] == good['epoch_index']
+    for layer in kept['model']['config']['layers']:
+        for value in layer.get('params', {}).values():
+            assert np.isfinite(value).all()
+    # and a checkpoint of non-finite weights is refused outright
+    model.layers.layers[0].W[:] = np.inf
+    from neon_compat.callbacks.callbacks import save_checkpoint
+    with pytest.raises(DivergenceError, match="not saving .*: the weights of layer"):
+        save_checkpoint(model, path)
+    assert load_obj(path)['epoch_index'] == good['epoch_index']

@@ -17,7 +17,7 @@ from timeit import default_timer
 import h5py
 import numpy as np
 
-from neon_compat import NervanaObject
+from neon_compat import NervanaObject, DivergenceError
 from neon_compat.transforms.cost import Metric
 from neon_compat.util.persist import save_obj
 
@@ -153,7 +153,7 @@ class Callbacks(NervanaObject):
     def on_sigint_catch(self, signum, frame):
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         if self.save_path is not None:
-            save_obj(self.model().serialize(keep_states=True), self.save_path)
+            save_checkpoint(self.model(), self.save_path)
             raise KeyboardInterrupt('Checkpoint file saved to {0}'.format(self.save_path))
         raise KeyboardInterrupt
 
@@ -210,6 +210,17 @@ class Callback(NervanaObject):
         return None
 
 
+def save_checkpoint(model, path):
+    """Write the model (with optimizer states) to `path`, atomically; refuse to replace a
+    checkpoint with non-finite weights."""
+    bad = model.first_non_finite_parameters()
+    if bad is not None:
+        raise DivergenceError(
+            "not saving '{}': the weights of layer '{}' are not finite (the previous "
+            "checkpoint is kept); lower the learning rate".format(path, bad))
+    save_obj(model.serialize(keep_states=True), path)
+
+
 class SerializeModelCallback(Callback):
     """Save the model (with optimizer states) every `epoch_freq` epochs.
 
@@ -230,7 +241,7 @@ class SerializeModelCallback(Callback):
         if self.history > 1:
             self.save_history(epoch, model)
         else:
-            save_obj(model.serialize(keep_states=True), self.save_path)
+            save_checkpoint(model, self.save_path)
 
     def save_history(self, epoch, model):
         if len(self.checkpoint_files) >= self.history:
@@ -242,7 +253,7 @@ class SerializeModelCallback(Callback):
         root, ext = os.path.splitext(self.save_path)
         save_path = '%s_%d%s' % (root, epoch, ext)
         self.checkpoint_files.append(save_path)
-        save_obj(model.serialize(keep_states=True), save_path)
+        save_checkpoint(model, save_path)
         try:
             if os.path.islink(self.save_path) or os.path.exists(self.save_path):
                 os.remove(self.save_path)
@@ -473,7 +484,7 @@ class SaveBestStateCallback(Callback):
         loss = self._get_cached_epoch_loss(callback_data, model, epoch, 'loss')
         if loss:
             if self.best_cost is None or loss['cost'] < self.best_cost:
-                save_obj(model.serialize(keep_states=True), self.best_path)
+                save_checkpoint(model, self.best_path)
                 self.best_cost = loss['cost']
 
 

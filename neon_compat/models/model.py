@@ -3,7 +3,7 @@ import logging
 
 import numpy as np
 
-from neon_compat import NervanaObject, __neon_version__
+from neon_compat import NervanaObject, DivergenceError, __neon_version__
 from neon_compat.layers.container import Sequential
 from neon_compat.layers.layer import Activation
 from neon_compat.transforms.activation import Logistic
@@ -12,6 +12,14 @@ from neon_compat.util.compat import scalar_array
 from neon_compat.util.persist import load_obj, save_obj, load_class, ModelFileError
 
 logger = logging.getLogger(__name__)
+
+
+def _finite(value):
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return bool(np.isfinite(value.get() if hasattr(value, 'get') else value).all())
 
 
 class Model(NervanaObject):
@@ -106,16 +114,52 @@ class Model(NervanaObject):
         epoch = self.epoch_index
         self.total_cost[:] = 0
         nbatches = 0
-        for mb_idx, (x, t) in enumerate(dataset):
+        for mb_idx, (inputs, t) in enumerate(dataset):
             callbacks.on_minibatch_begin(epoch, mb_idx)
-            x = self.fprop(x)
-            self.total_cost[:] = self.total_cost + self.cost.get_cost(x, t)
+            x = self.fprop(inputs)
+            cost = self.cost.get_cost(x, t)
+            if not np.isfinite(cost).all():  # a host value already: no extra device sync
+                raise DivergenceError(self._divergence_message(cost, inputs, epoch, mb_idx))
+            self.total_cost[:] = self.total_cost + cost
             delta = self.cost.get_errors(x, t)
             self.bprop(delta)
             self.optimizer.optimize(self.layers_to_optimize, epoch=epoch)
             callbacks.on_minibatch_end(epoch, mb_idx)
             nbatches += 1
         self.total_cost[:] = self.total_cost / max(nbatches, 1)
+
+    def _leaf_layers(self):
+        return [layer for layer in self.layers.layers_fprop()
+                if not hasattr(layer, 'layers_fprop')]
+
+    def first_non_finite_parameters(self):
+        """The name of the first layer whose weights are not all finite, or None."""
+        for layer in self._leaf_layers():
+            if layer.has_params and not _finite([p for (p, _), _ in self._params_of(layer)]):
+                return layer.name
+        return None
+
+    @staticmethod
+    def _params_of(layer):
+        params = layer.get_params()
+        return params if isinstance(params, list) else [params]
+
+    def _divergence_message(self, cost, inputs, epoch, minibatch):
+        """Which went non-finite first: the data, a layer's outputs or its weights."""
+        where = 'the cost is {} at epoch {}, minibatch {}'.format(
+            float(np.asarray(cost).reshape(-1)[0]), epoch, minibatch)
+        if not _finite(inputs):
+            return ('training stopped: {}: the input data hold NaN or inf values; clean the '
+                    'data set'.format(where))
+        for layer in self._leaf_layers():
+            if layer.has_params and not _finite([p for (p, _), _ in self._params_of(layer)]):
+                return ("training stopped: {}: the weights of layer '{}' are not finite; "
+                        "lower the learning rate".format(where, layer.name))
+            if not _finite(getattr(layer, 'outputs', None)):
+                return ("training stopped: {}: the outputs of layer '{}' are not finite (its "
+                        "weights are); lower the learning rate or check that layer".format(
+                            where, layer.name))
+        return 'training stopped: {}: the targets or the cost are not finite'.format(where)
 
     def fprop(self, x, inference=False):
         return self.layers.fprop(x, inference)
