@@ -90,3 +90,29 @@ def test_unknown_backend_is_an_argparse_error(monkeypatch, capsys):
         parse(monkeypatch, ['-b', 'tpu'], gen_be=False)
     assert exit_info.value.code == 2
     assert "invalid choice: 'tpu'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('argv,what', [
+    (['-e', '0'], 'argument -e/--epochs: must be at least 1 (epochs to train), not 0'),
+    (['-e', '-1'], 'argument -e/--epochs: must be at least 1 (epochs to train), not -1'),
+    (['-z', '0'], 'argument -z/--batch_size: must be at least 1'),
+    (['-z', '-4'], 'argument -z/--batch_size: must be at least 1'),
+    (['-r', '-1'], 'argument -r/--rng_seed: must be at least 0 (a random seed), not -1'),
+    (['--serialize', '-3'], 'argument --serialize: must be at least 0'),
+    (['-H', '0'], 'argument -H/--history: must be at least 1'),
+    (['-e', 'ten'], "argument -e/--epochs: 'ten' is not a whole number"),
+])
+def test_bad_numbers_get_one_line(monkeypatch, capsys, argv, what):
+    with pytest.raises(SystemExit) as exit_info:
+        parse(monkeypatch, argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and err.startswith('script.py: error: ') and what in err
+
+
+def test_the_docstring_describes_the_script_and_the_name_is_the_script(monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv', ['train.py', '--help'])
+    with pytest.raises(SystemExit):
+        NeonArgparser('Trains the thing.\n\nAt length.').parse_args()
+    out = capsys.readouterr().out
+    assert out.startswith('usage: train.py') and 'Trains the thing.' in out

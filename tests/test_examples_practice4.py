@@ -148,3 +148,13 @@ def test_prepare_reports_a_missing_mat_file(tmp_path):
                  tmp_path)
     assert result.returncode == 1 and 'nope.mat' in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize('flag,value', [('-e', '0'), ('--serialize', '-3'), ('-z', '0')])
+def test_bad_numbers_on_the_command_line_are_one_line(data_root, tmp_path, flag, value):
+    result = run([os.path.join(P4, 'main_transfer.py'), '-b', 'cpu', '--data_root',
+                  str(data_root), flag, value], tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('main_transfer.py: error: argument ' + flag)
+    assert 'must be at least' in lines[0] and not list(tmp_path.iterdir())

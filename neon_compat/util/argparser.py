@@ -6,6 +6,7 @@ Errors a user can fix (NeonCompatError: missing data, a model file from another
 network, `-b gpu` without a GPU, ...) are then printed as one line, and the
 script exits with status 1.
 """
+import argparse
 import inspect
 import logging
 import os
@@ -37,6 +38,22 @@ def _one_line_user_errors(exc_type, exc, tb, _default=sys.excepthook):
     _default(exc_type, exc, tb)
 
 
+def _int_at_least(minimum, what):
+    """An argparse type: an int >= minimum; the error says what the number is for."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError('{!r} is not a whole number ({})'.format(
+                text, what)) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError('must be at least {} ({}), not {}'.format(
+                minimum, what, value))
+        return value
+    parse.__name__ = 'int'
+    return parse
+
+
 def _default_backend():
     return 'gpu' if cuda.device_available() else 'cpu'
 
@@ -52,6 +69,9 @@ class NeonArgparser(configargparse.ArgumentParser):
     """
 
     def __init__(self, *args, **kwargs):
+        if args and 'description' not in kwargs and 'prog' not in kwargs:
+            # scripts pass their docstring first: it describes them, it is not their name
+            kwargs['description'], args = args[0], args[1:]
         self._PARSED = False
         self.work_dir = os.path.join(os.path.expanduser('~'), 'nervana')
         kwargs.setdefault('default_config_files', [os.path.join(self.work_dir, 'neon.cfg')])
@@ -85,11 +105,13 @@ class NeonArgparser(configargparse.ArgumentParser):
         rt_grp.add_argument('-w', '--data_dir', default=os.path.join(self.work_dir, 'data'),
                             help='working directory in which to cache downloaded and '
                                  'preprocessed datasets')
-        rt_grp.add_argument('-e', '--epochs', type=int, default=d('epochs', 10),
+        rt_grp.add_argument('-e', '--epochs', type=_int_at_least(1, 'epochs to train'),
+                            default=d('epochs', 10),
                             help='number of complete passes over the dataset to run')
         rt_grp.add_argument('-s', '--save_path', type=str, default=d('save_path'),
                             help='file path to save model snapshots')
-        rt_grp.add_argument('--serialize', nargs='?', type=int, default=d('serialize', 0),
+        rt_grp.add_argument('--serialize', nargs='?', default=d('serialize', 0),
+                            type=_int_at_least(0, 'epochs between checkpoints; 0 for none'),
                             const=1, metavar='N', help='serialize model every N epochs')
         rt_grp.add_argument('--model_file', help='load model from pkl file')
         rt_grp.add_argument('-l', '--log', dest='logfile', nargs='?',
@@ -97,9 +119,11 @@ class NeonArgparser(configargparse.ArgumentParser):
         rt_grp.add_argument('-o', '--output_file', default=d('output_file', None),
                             help='hdf5 data file for metrics computed during the run, '
                                  'optional.')
-        rt_grp.add_argument('-eval', '--eval_freq', type=int, default=d('eval_freq', None),
+        rt_grp.add_argument('-eval', '--eval_freq', default=d('eval_freq', None),
+                            type=_int_at_least(1, 'epochs between evaluations'),
                             help='frequency (in epochs) to test the eval set.')
-        rt_grp.add_argument('-H', '--history', type=int, default=d('history', 1),
+        rt_grp.add_argument('-H', '--history', default=d('history', 1),
+                            type=_int_at_least(1, 'checkpoints to keep'),
                             help='number of checkpoint files to retain')
         rt_grp.add_argument('--log_token', type=str, default='',
                             help='access token for data logging in real time')
@@ -111,12 +135,14 @@ class NeonArgparser(configargparse.ArgumentParser):
         be_grp = self.add_argument_group('backend')
         be_grp.add_argument('-b', '--backend', choices=sorted(BACKENDS),
                             default=_default_backend(), help='backend type')
-        be_grp.add_argument('-i', '--device_id', type=int, default=d('device_id', 0),
+        be_grp.add_argument('-i', '--device_id', default=d('device_id', 0),
+                            type=_int_at_least(0, 'a GPU number'),
                             help='gpu device id (only used with GPU backend)')
         be_grp.add_argument('-m', '--max_devices', type=int,
                             default=d('max_devices', get_device_count()),
                             help='max number of GPUs (only one is used)')
-        be_grp.add_argument('-r', '--rng_seed', type=int, default=d('rng_seed', None),
+        be_grp.add_argument('-r', '--rng_seed', default=d('rng_seed', None),
+                            type=_int_at_least(0, 'a random seed'),
                             metavar='SEED', help='random number generator seed')
         be_grp.add_argument('-u', '--rounding', const=True, type=int, nargs='?',
                             metavar='BITS', default=d('rounding', False),
@@ -125,7 +151,8 @@ class NeonArgparser(configargparse.ArgumentParser):
         be_grp.add_argument('-d', '--datatype', choices=['f16', 'f32', 'f64'],
                             default=d('datatype', 'f32'), metavar='default datatype',
                             help='default floating point precision for backend')
-        be_grp.add_argument('-z', '--batch_size', type=int, default=d('batch_size', 128),
+        be_grp.add_argument('-z', '--batch_size', default=d('batch_size', 128),
+                            type=_int_at_least(1, 'examples per minibatch'),
                             help='batch size')
         be_grp.add_argument('--caffe', action='store_true',
                             help='match caffe when computing conv and pool layer output '
@@ -187,6 +214,11 @@ class NeonArgparser(configargparse.ArgumentParser):
         from neon_compat.callbacks.callbacks import Callbacks
         args.callback_args = extract_valid_args(args, Callbacks.__init__, startidx=1)
         return args
+
+    def error(self, message):
+        """One line and exit status 2 for a bad command line (argparse adds the usage)."""
+        sys.stderr.write('{}: error: {} (see --help)\n'.format(self.prog, message))
+        sys.exit(2)
 
     def _user_error(self, message):
         raise NeonCompatError(message)
