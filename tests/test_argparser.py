@@ -116,3 +116,12 @@ def test_the_docstring_describes_the_script_and_the_name_is_the_script(monkeypat
         NeonArgparser('Trains the thing.\n\nAt length.').parse_args()
     out = capsys.readouterr().out
     assert out.startswith('usage: train.py') and 'Trains the thing.' in out
+
+
+def test_an_unwritable_save_path_is_found_before_training(monkeypatch, tmp_path):
+    from neon_compat import NeonCompatError
+    with pytest.raises(NeonCompatError, match='cannot write files in the save_path folder '
+                                              '/proc'):
+        parse(monkeypatch, ['-s', '/proc/model.prm'], gen_be=False)
+    args = parse(monkeypatch, ['-s', str(tmp_path / 'ok' / 'model.prm')], gen_be=False)
+    assert args.save_path.endswith('model.prm') and list((tmp_path / 'ok').iterdir()) == []

@@ -11,6 +11,7 @@ import inspect
 import logging
 import os
 import sys
+import tempfile
 from logging.handlers import RotatingFileHandler
 
 import configargparse
@@ -229,8 +230,13 @@ class NeonArgparser(configargparse.ArgumentParser):
             os.makedirs(savedir, exist_ok=True)
         except OSError:
             self._user_error('cannot create the save_path folder {}'.format(savedir))
-        if not os.access(savedir, os.W_OK):
-            self._user_error('cannot write to the save_path folder {}'.format(savedir))
+        try:  # the way checkpoints are written: a temporary file in that folder
+            fd, probe = tempfile.mkstemp(dir=savedir, prefix='.neon_write_check_')
+            os.close(fd)
+            os.remove(probe)
+        except OSError as err:
+            self._user_error('cannot write files in the save_path folder {} ({}): choose '
+                             'another --save_path'.format(savedir, err.strerror or err))
         if os.path.exists(save_path):
             logger.warning('save file %s exists, attempting to overwrite', save_path)
 
