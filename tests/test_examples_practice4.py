@@ -105,7 +105,7 @@ def test_wrong_lshape_for_the_model(data_root, tmp_path):
     assert_one_line_error(result, 'SumSquared', 'same shape')
 
 
-def _save_other_network(path, nout):
+def _save_other_network(path, nout, prefix='fc'):
     code = ('import sys; sys.path.insert(0, %r)\n'
             'from neon.backends import gen_backend\n'
             'gen_backend("cpu", batch_size=16)\n'
@@ -114,9 +114,9 @@ def _save_other_network(path, nout):
             'from neon.initializers import Xavier, Constant\n'
             'from neon.transforms import Tanh\n'
             'm = Model([Affine(nout=%d, init=Xavier(), bias=Constant(0), activation=Tanh(), '
-            'name="fc_1")])\n'
+            'name="%s_1")])\n'
             'm.initialize((3, %d, %d))\n'
-            'm.save_params(%r)\n' % (P4, nout, SIZE, SIZE, str(path)))
+            'm.save_params(%r)\n' % (P4, nout, prefix, SIZE, SIZE, str(path)))
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -124,7 +124,9 @@ def _save_other_network(path, nout):
 def test_prm_from_a_different_network(data_root, tmp_path):
     _save_other_network(tmp_path / 'other.prm', nout=32)
     result = transfer(data_root, tmp_path, '--source_model', 'other.prm')
-    assert_one_line_error(result, "'fc_1'", 'differs')
+    # the mismatch is found while copying, before the layer is reported as copied
+    assert_one_line_error(result, "'fc_1'", 'shape (32, 768)', 'needs (128, 768)')
+    assert "copied layer # 1 'fc_1'" not in result.stdout
     result = transfer(data_root, tmp_path, '--model_file', 'other.prm')
     assert_one_line_error(result, 'different network')
 
@@ -158,3 +160,12 @@ def test_bad_numbers_on_the_command_line_are_one_line(data_root, tmp_path, flag,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('main_transfer.py: error: argument ' + flag)
     assert 'must be at least' in lines[0] and not list(tmp_path.iterdir())
+
+
+def test_a_source_model_with_no_matching_layer_is_reported(data_root, tmp_path):
+    _save_other_network(tmp_path / 'other.prm', nout=32, prefix='other')
+    result = transfer(data_root, tmp_path, '--source_model', 'other.prm')
+    assert result.returncode == 0, result.stderr
+    warnings = [l for l in result.stdout.splitlines() if l.startswith('WARNING: ')]
+    assert len(warnings) == 1 and 'nothing was imported' in warnings[0]
+    assert 'DataTransform' not in result.stdout  # layers without weights are not listed

@@ -44,6 +44,9 @@ model, cost = models.generate_vgg_16_transfer_model()
 imported_layers = []  # FIX: printed as "Imported_layers"
 if (args.source_model is not None) and experiment != 'structure':
     pretrained_model = load_obj(args.source_model)
+    # FIX: configure first, so that a layer of another shape fails before it is reported
+    # as copied
+    model.layers.configure(train_set)
     imported_layers = import_matching_layers(pretrained_model, model)
 
 base_lr = 0.001

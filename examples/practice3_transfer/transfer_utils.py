@@ -10,6 +10,8 @@ def import_matching_layers(source_model, target_model):
     imported_layers = []
     target_model_layers = target_model.layers.layers
     for i, target_layer in enumerate(target_model_layers):
+        if not target_layer.has_params:  # FIX: nothing to copy (not an error to report)
+            continue
         target_layer_desc = target_layer.get_description()
         source_layer = \
             source_model_layers.get(target_layer_desc['config']['name'])
@@ -21,6 +23,10 @@ def import_matching_layers(source_model, target_model):
         else:
             print("Unable to copy layer # %d '%s'"
                   % (i, target_layer.name))
+    if not imported_layers:  # FIX: say loudly that training starts from scratch
+        print("WARNING: no layer of the network has the name of a layer of the source "
+              "model: nothing was imported, the network trains from its random initial "
+              "weights")
     return imported_layers
 
 

@@ -39,6 +39,9 @@ model, cost = ae_models.generate_mlp_target_model()
 imported_layers = []  # FIX: printed as "Imported_layers"
 if (args.source_model is not None):
     pretrained_model = load_obj(args.source_model)
+    # FIX: configure first, so that a layer of another shape fails before it is reported
+    # as copied
+    model.layers.configure(train_set)
     imported_layers = import_matching_layers(pretrained_model, model)
 
 base_lr = 0.01
