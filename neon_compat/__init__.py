@@ -8,6 +8,7 @@ import importlib
 import inspect
 import logging
 import os
+import sys
 import warnings
 
 # OpenBLAS worker threads spin for ~0.1 s after each BLAS call, taking the CPU from the
@@ -158,6 +159,14 @@ def load_class(ctype):
     if '.' not in ctype:
         return _find_in_neon(ctype)
     module_name, class_name = ctype.rsplit('.', 1)
+    ours = module_name.split('.')[0] in ('neon', _OWN_PREFIX)
+    if not ours and module_name not in sys.modules:
+        # importing a module runs its code: a file may only name neon's modules, or user
+        # modules the program has already imported (its own layer classes)
+        raise ModelFileError(
+            "the model file names '{}', from module '{}', which is neither neon's nor "
+            "imported by this program: import that module before loading the file if it "
+            "holds your own layers".format(ctype, module_name))
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:

@@ -85,8 +85,44 @@ def test_load_class():
     assert load_class('Linear') is Linear
     with pytest.raises(ModelFileError, match='not a neon class'):
         load_class('os.system')
-    with pytest.raises(ModelFileError, match='cannot find'):
+    with pytest.raises(ModelFileError, match="neither neon's nor imported"):
         load_class('no_such_package.Thing')
+    with pytest.raises(ModelFileError, match='cannot find'):
+        load_class('neon.no_such_module.Thing')
+
+
+def test_load_class_never_imports_a_module_the_program_did_not(tmp_path, monkeypatch):
+    import sys
+    from neon_compat import NervanaObject
+    marker = tmp_path / 'imported'
+    (tmp_path / 'side_effect_mod.py').write_text(
+        'open(%r, "w").close()\n' % str(marker))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModelFileError, match="'side_effect_mod'"):
+        load_class('side_effect_mod.Layer')
+    assert not marker.exists() and 'side_effect_mod' not in sys.modules
+    # a module of the program's own (imported already) may hold its layer classes
+    import types
+    own = types.ModuleType('my_course_layers')
+    own.Split = type('Split', (NervanaObject,), {})
+    monkeypatch.setitem(sys.modules, 'my_course_layers', own)
+    assert load_class('my_course_layers.Split') is own.Split
+
+
+def test_a_save_removes_what_killed_writers_left_but_not_live_ones(tmp_path):
+    import os
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
+                          capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / '.m.prm.{}.abcd.tmp'.format(dead)
+    live = tmp_path / '.m.prm.{}.efgh.tmp'.format(os.getpid())
+    other = tmp_path / '.other.prm.{}.ijkl.tmp'.format(dead)
+    for path in (stale, live, other):
+        path.write_bytes(b'partial')
+    save_obj({'a': 1}, str(tmp_path / 'm.prm'))
+    assert not stale.exists() and live.exists() and other.exists()
+    assert load_obj(str(tmp_path / 'm.prm')) == {'a': 1}
 
 
 def test_damaged_gzip_is_reported(tmp_path):

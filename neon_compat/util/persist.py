@@ -74,11 +74,43 @@ def _file_mode(path):
     return 0o666 & ~umask
 
 
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but owned by someone else
+        return True
+    return True
+
+
+def _remove_stale_temporaries(folder, prefix):
+    """Delete the temporary files that writers of the same target left when they were
+    killed (their pid is gone); never one whose writer still runs."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith('.tmp')):
+            continue
+        pid = name[len(prefix):].split('.', 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            try:
+                os.remove(os.path.join(folder, name))
+                logger.info('removed %s, left by an interrupted save', name)
+            except OSError:
+                pass
+
+
 def atomic_write(path, write_bytes):
     """Call write_bytes(fileobj) on a temporary file, then rename it onto `path`."""
     path = ensure_dirs_exist(_expand(path))
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp',
+    prefix = '.' + os.path.basename(path) + '.'
+    _remove_stale_temporaries(folder, prefix)
+    # the writer's pid in the name tells a crashed writer's file from a live one
+    fd, tmp = tempfile.mkstemp(prefix='{}{}.'.format(prefix, os.getpid()), suffix='.tmp',
                                dir=folder)
     try:
         with os.fdopen(fd, 'wb') as f:
