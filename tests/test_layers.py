@@ -192,3 +192,20 @@ def test_accumulated_gradients_are_the_sum_of_two_bprops(backend64):
         np.testing.assert_allclose(got, a + b, rtol=1e-10, atol=1e-12, err_msg='grad %d' % k)
     net.set_acc_on(False)
     np.testing.assert_allclose(bprop(errors[1])[0], second[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize('nout', [0, -3, 2.5, None])
+def test_a_bad_number_of_outputs_is_refused_at_construction(backend_default, nout):
+    with pytest.raises(ValueError, match=r"Linear 'fc_bad': nout must be a whole number"):
+        Affine(nout=nout, init=Gaussian(), name='fc_bad')
+    from neon_compat.layers import LSTM
+    with pytest.raises(ValueError, match='output_size must be a whole number'):
+        LSTM(nout, Gaussian(), activation=Tanh(), gate_activation=Tanh())
+
+
+def test_a_model_prints_before_it_is_initialized(backend_default):
+    model = Model([Affine(nout=3, init=Gaussian(), name='fc'), Dropout(keep=0.5)])
+    text = str(model)
+    assert "Linear Layer 'fc' (not configured yet)" in text and 'Dropout' in text
+    model.initialize(4)
+    assert "Linear Layer 'fc': 4 inputs, 3 outputs" in str(model)

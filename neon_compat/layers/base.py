@@ -61,7 +61,11 @@ class Layer(NervanaObject):
         return '{} {}'.format(self.classnm, self.name)
 
     def nested_str(self, level=0):
-        return "  " * level + str(self)
+        try:
+            text = str(self)
+        except AttributeError:  # its shapes are known once the model is initialized
+            text = "{} Layer '{}' (not configured yet)".format(self.classnm, self.name)
+        return "  " * level + text
 
     def configure(self, in_obj):
         """Record the input: a Layer, a shape (int/tuple/list), a Tensor or a dataset."""

@@ -19,6 +19,9 @@ class Linear(ParameterLayer):
 
     def __init__(self, nout, init, bsum=False, name=None, parallelism="Disabled"):
         super(Linear, self).__init__(init, name, parallelism)
+        if isinstance(nout, bool) or not isinstance(nout, (int, np.integer)) or nout < 1:
+            raise ValueError("{} '{}': nout must be a whole number of outputs, at least 1, "
+                             "not {!r}".format(self.classnm, self.name, nout))
         self.nout = nout
         self.inputs = None
         self.bsum = bsum

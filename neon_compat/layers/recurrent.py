@@ -56,6 +56,10 @@ class _RecurrentBase(ParameterLayer):
         super(_RecurrentBase, self).__init__(init, name, parallelism)
         if activation is None:
             raise ValueError('{} needs an activation'.format(self.classnm))
+        if isinstance(output_size, bool) or not isinstance(output_size, (int, np.integer)) \
+                or output_size < 1:
+            raise ValueError("{} '{}': output_size must be a whole number, at least 1, not "
+                             "{!r}".format(self.classnm, self.name, output_size))
         if self.cell_type.gated and gate_activation is None:
             raise ValueError('{} needs a gate_activation'.format(self.classnm))
         self.cell = self.cell_type(activation, gate_activation)
