@@ -125,3 +125,66 @@ def test_an_unwritable_save_path_is_found_before_training(monkeypatch, tmp_path)
         parse(monkeypatch, ['-s', '/proc/model.prm'], gen_be=False)
     args = parse(monkeypatch, ['-s', str(tmp_path / 'ok' / 'model.prm')], gen_be=False)
     assert args.save_path.endswith('model.prm') and list((tmp_path / 'ok').iterdir()) == []
+
+
+SCRIPT = '''
+import os, signal, sys
+import numpy as np
+from neon.util.argparser import NeonArgparser
+from neon.callbacks.callbacks import Callbacks, Callback
+from neon.data import ArrayIterator
+from neon.initializers import Gaussian
+from neon.layers import Affine, GeneralizedCost
+from neon.models import Model
+from neon.optimizers import GradientDescentMomentum
+from neon.transforms import SumSquared
+from neon import NeonCompatError
+
+parser = NeonArgparser(__doc__)
+parser.add_argument('--fail', action='store_true')
+args = parser.parse_args()
+if args.fail:
+    raise NeonCompatError('the data are wrong')
+
+
+class Interrupt(Callback):
+    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+        if epoch == 1 and minibatch == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+data = ArrayIterator(np.random.RandomState(0).normal(size=(64, 3)),
+                     np.random.RandomState(1).normal(size=(64, 2)), make_onehot=False)
+model = Model([Affine(2, Gaussian())])
+callbacks = Callbacks(model, **args.callback_args)
+callbacks.add_callback(Interrupt())
+model.fit(data, cost=GeneralizedCost(SumSquared()), optimizer=GradientDescentMomentum(0.1, 0),
+          num_epochs=args.epochs, callbacks=callbacks)
+'''
+
+
+def _run_script(tmp_path, *argv):
+    import subprocess
+    (tmp_path / 'train.py').write_text(SCRIPT)
+    return subprocess.run([sys.executable, 'train.py', '-b', 'cpu', '-z', '8'] + list(argv),
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes_the_interrupted_epoch(tmp_path):
+    from neon_compat.util.persist import load_obj
+    result = _run_script(tmp_path, '-e', '3', '-s', 'ckpt.prm', '--no_progress_bar')
+    assert result.returncode in (-2, 130), result.stderr  # killed by SIGINT: the shell's 130
+    lines = result.stderr.strip().splitlines()
+    assert lines == ['train.py: interrupted: checkpoint saved to ckpt.prm; --model_file '
+                     'ckpt.prm resumes epoch 1'], result.stderr
+    assert load_obj(str(tmp_path / 'ckpt.prm'))['epoch_index'] == 1
+
+
+def test_user_errors_are_one_line_unless_very_verbose(tmp_path, monkeypatch):
+    quiet = _run_script(tmp_path, '--fail')
+    assert quiet.returncode == 1 and quiet.stderr == 'train.py: error: the data are wrong\n'
+    loud = _run_script(tmp_path, '--fail', '-vv')
+    assert loud.returncode == 1 and 'Traceback' in loud.stderr
+    assert loud.stderr.rstrip().endswith('train.py: error: the data are wrong')
+    monkeypatch.setenv('NEON_TRACEBACK', '1')
+    assert 'Traceback' in _run_script(tmp_path, '--fail').stderr

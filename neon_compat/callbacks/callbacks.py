@@ -151,10 +151,14 @@ class Callbacks(NervanaObject):
         self.epoch_minibatches = minibatch + 1
 
     def on_sigint_catch(self, signum, frame):
+        """Ctrl-C: save a checkpoint (when there is a save_path) that resumes the epoch it
+        interrupted, then stop (KeyboardInterrupt; scripts print it as one line)."""
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         if self.save_path is not None:
             save_checkpoint(self.model(), self.save_path)
-            raise KeyboardInterrupt('Checkpoint file saved to {0}'.format(self.save_path))
+            raise KeyboardInterrupt('checkpoint saved to {0}; --model_file {0} resumes '
+                                    'epoch {1}'.format(self.save_path,
+                                                       self.model().epoch_index))
         raise KeyboardInterrupt
 
 

@@ -39,6 +39,7 @@ class Model(NervanaObject):
         super(Model, self).__init__(name)
         self.optimizer = optimizer
         self.epoch_index = 0
+        self.epoch_in_progress = False
         self.finished = False
         self.initialized = False
         self.cost = None
@@ -111,6 +112,7 @@ class Model(NervanaObject):
         callbacks.on_train_end()
 
     def _epoch_fit(self, dataset, callbacks):
+        self.epoch_in_progress = True
         epoch = self.epoch_index
         self.total_cost[:] = 0
         nbatches = 0
@@ -127,6 +129,7 @@ class Model(NervanaObject):
             callbacks.on_minibatch_end(epoch, mb_idx)
             nbatches += 1
         self.total_cost[:] = self.total_cost / max(nbatches, 1)
+        self.epoch_in_progress = False
 
     def _leaf_layers(self):
         return [layer for layer in self.layers.layers_fprop()
@@ -276,7 +279,8 @@ class Model(NervanaObject):
     def serialize(self, fn=None, keep_states=True):
         """The model dictionary (with weights); written to `fn` if given."""
         pdict = self.get_description(get_weights=True, keep_states=keep_states)
-        pdict['epoch_index'] = self.epoch_index + 1
+        # the epoch to start from on resume: the next one, or this one if it is unfinished
+        pdict['epoch_index'] = self.epoch_index + (0 if self.epoch_in_progress else 1)
         if self.initialized:
             pdict['train_input_shape'] = self.layers.in_shape
         if fn is not None:

@@ -30,10 +30,23 @@ def extract_valid_args(args, func, startidx=0):
     return dict((k, v) for k, v in vars(args).items() if k in names)
 
 
+# -vv and more (or NEON_TRACEBACK=1) show the traceback of a user error too
+_SHOW_TRACEBACK = [os.environ.get('NEON_TRACEBACK', '') not in ('', '0')]
+
+
 def _one_line_user_errors(exc_type, exc, tb, _default=sys.excepthook):
-    """Print user-fixable errors as one line (exit status stays 1); others as usual."""
+    """Print user-fixable errors as one line (exit status stays 1) and an interrupt as
+    one line (the shell sees 130); others as usual."""
+    prog = os.path.basename(sys.argv[0] or 'neon')
+    if issubclass(exc_type, KeyboardInterrupt):
+        detail = str(exc)
+        sys.stderr.write('{}: interrupted{}\n'.format(prog, ': ' + detail if detail else ''))
+        sys.stderr.flush()
+        return
     if issubclass(exc_type, NeonCompatError):
-        sys.stderr.write('{}: error: {}\n'.format(os.path.basename(sys.argv[0] or 'neon'), exc))
+        if _SHOW_TRACEBACK[0]:
+            _default(exc_type, exc, tb)
+        sys.stderr.write('{}: error: {}\n'.format(prog, exc))
         sys.stderr.flush()
         return
     _default(exc_type, exc, tb)
@@ -177,6 +190,8 @@ class NeonArgparser(configargparse.ArgumentParser):
         """Parse sys.argv, set up logging and (with gen_be) the backend; return args."""
         sys.excepthook = _one_line_user_errors
         args = super(NeonArgparser, self).parse_args()
+        if args.verbose >= 3:  # -vv
+            _SHOW_TRACEBACK[0] = True
         self._setup_logging(args)
         for path in ('data_dir', 'save_path', 'model_file', 'output_file', 'logfile'):
             if getattr(args, path):
