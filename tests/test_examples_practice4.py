@@ -169,3 +169,13 @@ def test_a_source_model_with_no_matching_layer_is_reported(data_root, tmp_path):
     warnings = [l for l in result.stdout.splitlines() if l.startswith('WARNING: ')]
     assert len(warnings) == 1 and 'nothing was imported' in warnings[0]
     assert 'DataTransform' not in result.stdout  # layers without weights are not listed
+
+
+@pytest.mark.parametrize('script', ['main_train_stack.py', 'main_transfer.py'])
+def test_images_of_another_size_are_named_on_one_line(data_root, tmp_path, script):
+    result = run([os.path.join(P4, script), '-b', 'cpu', '-z', '16', '--data_root',
+                  str(data_root), '--image_size', '64'], tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith(
+        'are {0}x{0}, but --image_size is 64: pass --image_size {0} (see --help)'.format(SIZE))

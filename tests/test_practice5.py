@@ -91,3 +91,14 @@ def test_main_classify_end_to_end_at_the_printed_size(data_root, tmp_path):
     from neon_compat.util.persist import load_obj
     types = [l['type'] for l in load_obj(str(tmp_path / 'model.prm'))['model']['config']['layers']]
     assert 'layers.Split' in types and 'neon.layers.container.MergeBroadcast' in types
+
+
+def test_images_of_another_size_are_named_on_one_line(data_root, tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(P5, 'main_classify.py'), '-b', 'cpu', '-z', '8',
+         '--data_root', str(data_root), '--image_size', '64'],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().endswith(
+        'are 128x128, but --image_size is 64: pass --image_size 128 (see --help)')
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -85,6 +85,12 @@ data_root = args.data_root
 train_set = HDF5IteratorAutoencoder(data_root + '/train.h5')
 val_set = HDF5IteratorAutoencoder(data_root + '/test.h5')
 
+# FIX (addition): images of another size fail deep inside the network; say so here
+if train_set.lshape[1:] != (args.image_size, args.image_size):
+    parser.error('the images in %s are %dx%d, but --image_size is %d: pass --image_size %d'
+                 % (data_root, train_set.lshape[1], train_set.lshape[2], args.image_size,
+                    train_set.lshape[1]))
+
 step_model_generators = [
     models.generate_mlp_ae_stacked_step1_model,  # the first autoencoder
     models.generate_mlp_ae_stacked_step2_model   # the second autoencoder

@@ -28,11 +28,22 @@ parser.add_argument('--source_model', default=None)
 # FIX (addition): the learning rate of the imported layers relative to base_lr; the
 # document's fine-tuning value is 0.001
 parser.add_argument('--imported_lr_scale', type=float, default=0.001)
+# FIX (addition): as in the other course scripts; the network takes the data's size, so
+# the flag only checks the data
+parser.add_argument('--image_size', type=int, default=None,
+                    help='side of the square input images (default: the data\'s)')
 args = parser.parse_args()
 
 data_root = args.data_root
 train_set = HDF5IteratorOneHot(data_root + '/train.h5')
 test_set = HDF5IteratorOneHot(data_root + '/test.h5')
+
+# FIX (addition): say so when the images are not of the given size
+if args.image_size is not None and \
+        train_set.lshape[1:] != (args.image_size, args.image_size):
+    parser.error('the images in %s are %dx%d, but --image_size is %d: pass --image_size %d'
+                 % (data_root, train_set.lshape[1], train_set.lshape[2], args.image_size,
+                    train_set.lshape[1]))
 
 model, cost = ae_models.generate_mlp_target_model()
 

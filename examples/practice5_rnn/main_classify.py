@@ -34,6 +34,12 @@ data_root = args.data_root
 train_set = HDF5IteratorOneHot(data_root + '/train.h5')
 test_set = HDF5IteratorOneHot(data_root + '/test.h5')
 
+# FIX (addition): images of another size fail deep inside the network; say so here
+if train_set.lshape[1:] != (args.image_size, args.image_size):
+    parser.error('the images in %s are %dx%d, but --image_size is %d: pass --image_size %d'
+                 % (data_root, train_set.lshape[1], train_set.lshape[2], args.image_size,
+                    train_set.lshape[1]))
+
 model, cost = rnn_models.generate_rnn_model(  # FIX: printed as models.generate_rnn_model
     input_shape=(3, args.image_size, args.image_size))
 
