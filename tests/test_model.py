@@ -289,3 +289,21 @@ def test_divergence_names_the_layer_and_keeps_the_last_good_checkpoint(backend_d
     with pytest.raises(DivergenceError, match="not saving .*: the weights of layer"):
         save_checkpoint(model, path)
     assert load_obj(path)['epoch_index'] == good['epoch_index']
+
+
+def test_summary_lists_layers_shapes_and_parameter_counts(backend_default, caplog):
+    import logging
+    X, y = two_class_data()
+    data = ArrayIterator(X, y, nclass=2, lshape=(3, 4, 4))
+    model = Model(practice4_layers())
+    with caplog.at_level(logging.INFO, logger='neon_compat.models.model'):
+        train(model, data, epochs=1)
+    table = model.summary().splitlines()
+    assert table[0].split() == ['layer', 'type', 'output', 'shape', 'parameters']
+    rows = {line.split()[0]: line.split() for line in table[2:-2]}
+    assert rows['cls'][-1] == '16' and rows['cls_bias'][-1] == '2'  # 2x8 weights, 2 biases
+    first = table[2].split()
+    assert first[1] == 'DataTransform' and first[2:] == ['(3,', '4,', '4)', '0']
+    total = (48 * 16 + 16) + (16 * 8 + 8) + (8 * 2 + 2)
+    assert table[-1].split() == ['total', '{:,}'.format(total)]
+    assert model.summary() in caplog.text  # fit logs it at INFO (-v)

@@ -102,6 +102,8 @@ class Model(NervanaObject):
         self.total_cost = scalar_array(np.zeros((1, 1), dtype=np.float32))
         self.optimizer = optimizer
         self.initialize(dataset, cost)
+        if logger.isEnabledFor(logging.INFO):  # -v
+            logger.info('%s', self.summary())
         callbacks.on_train_begin(num_epochs)
         while self.epoch_index < num_epochs and not self.finished:
             self.nbatches = dataset.nbatches
@@ -130,6 +132,25 @@ class Model(NervanaObject):
             nbatches += 1
         self.total_cost[:] = self.total_cost / max(nbatches, 1)
         self.epoch_in_progress = False
+
+    def summary(self):
+        """A table of the initialized network: each layer, its output shape (batch
+        excluded) and parameter count, and the total."""
+        rows = [('layer', 'type', 'output shape', 'parameters')]
+        total = 0
+        for layer in self._leaf_layers():
+            count = sum(int(np.prod(p.shape)) for (p, _), _ in self._params_of(layer)) \
+                if layer.has_params else 0
+            total += count
+            rows.append((layer.name, layer.classnm, str(getattr(layer, 'out_shape', '?')),
+                         '{:,}'.format(count)))
+        rows.append(('total', '', '', '{:,}'.format(total)))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ['  '.join(cell.ljust(w) if i < 3 else cell.rjust(w)
+                           for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+        lines.insert(1, '-' * len(lines[0]))
+        lines.insert(len(lines) - 1, '-' * len(lines[0]))
+        return '\n'.join(lines)
 
     def _leaf_layers(self):
         return [layer for layer in self.layers.layers_fprop()
