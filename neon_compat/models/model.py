@@ -156,10 +156,13 @@ class Model(NervanaObject):
         return [layer for layer in self.layers.layers_fprop()
                 if not hasattr(layer, 'layers_fprop')]
 
+    def _weights_finite(self, layer):
+        return not layer.has_params or _finite([p for (p, _), _ in self._params_of(layer)])
+
     def first_non_finite_parameters(self):
         """The name of the first layer whose weights are not all finite, or None."""
         for layer in self._leaf_layers():
-            if layer.has_params and not _finite([p for (p, _), _ in self._params_of(layer)]):
+            if not self._weights_finite(layer):
                 return layer.name
         return None
 
@@ -176,7 +179,7 @@ class Model(NervanaObject):
             return ('training stopped: {}: the input data hold NaN or inf values; clean the '
                     'data set'.format(where))
         for layer in self._leaf_layers():
-            if layer.has_params and not _finite([p for (p, _), _ in self._params_of(layer)]):
+            if not self._weights_finite(layer):
                 return ("training stopped: {}: the weights of layer '{}' are not finite; "
                         "lower the learning rate".format(where, layer.name))
             if not _finite(getattr(layer, 'outputs', None)):
