@@ -88,8 +88,8 @@ class Autodiff(object):
         """grad summed down to `shape` (the operand was broadcast to grad's shape)."""
         if tuple(grad.shape) == tuple(shape):
             return grad
-        grad = grad.reshape((1,) * (grad.ndim - len(shape)) + grad.shape) if \
-            grad.ndim < len(shape) else grad
+        if grad.ndim < len(shape):
+            grad = grad.reshape((1,) * (len(shape) - grad.ndim) + grad.shape)
         extra = grad.ndim - len(shape)
         if extra:
             grad = grad.sum(axis=tuple(range(extra)))
