@@ -102,7 +102,11 @@ def test_corrupt_hdf5(tmp_path):
 def test_wrong_lshape_for_the_model(data_root, tmp_path):
     result = run([os.path.join(P4, 'main_train_stack.py'), '-b', 'cpu', '-e', '1', '-z', '16',
                   '--data_root', str(data_root), '--image_size', '32'], tmp_path)
-    assert_one_line_error(result, 'SumSquared', 'same shape')
+    # found before the network is built (it used to fail in the cost: "SumSquared ...
+    # same shape"), naming both sizes
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'are 16x16, but --image_size is 32' in lines[0]
 
 
 def _save_other_network(path, nout, prefix='fc'):
