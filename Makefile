@@ -33,7 +33,8 @@ demo: $(STAMP)
 		--stack_file mlp_stack_final.prm
 	cd $(DEMO) && ../../$(BIN)/python ../../$(P4)/main_transfer.py -b cpu -e $(DEMO_EPOCHS) \
 		-z 32 -r 0 --data_root data_wiki --serialize 5 --save_path model.prm \
-		--source_model mlp_stack_final.prm
+		--source_model mlp_stack_final.prm -eval 1 -o transfer_curves.h5
+	$(BIN)/python -m neon_compat.visualize $(DEMO)/transfer_curves.h5 -o $(DEMO)/curves.png
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0' || echo "torch not installed: PyTorch columns will be empty"

@@ -23,7 +23,8 @@ setup(
         'Pillow>=9.0',
     ],
     entry_points={
-        'console_scripts': ['neon-convert-vgg16 = neon_compat.util.convert:main'],
+        'console_scripts': ['neon-convert-vgg16 = neon_compat.util.convert:main',
+                            'neon-visualize = neon_compat.visualize:main'],
     },
     extras_require={
         'gpu': ['cupy-cuda12x>=13'],
