@@ -149,3 +149,18 @@ def test_progress_bar_prints_neon_line(capsys):
     out = capsys.readouterr().out
     assert 'Epoch 0   [Train |' in out and 'batches, ' in out and ' cost, ' in out
     assert '[CrossEntropyMulti Loss ' in out
+
+
+def test_progress_line_shows_the_epoch_metric_and_the_run_ends_with_its_time(capsys):
+    from neon_compat.transforms import Misclassification
+    model, data, cost = setup()
+    fit(model, data, cost, 3, progress_bar=True, eval_set=data, eval_freq=1,
+        metric=Misclassification())
+    out = capsys.readouterr().out
+    last_lines = [line.split('\r')[-1] for line in out.strip().splitlines()]
+    shown = [line for line in last_lines if '[Top1Misclass ' in line]
+    assert len(shown) == 3  # every epoch: its loss, then its metric
+    value = float(shown[-1].rsplit('[Top1Misclass ', 1)[1].rstrip(']'))
+    assert value == pytest.approx(float(model.eval(data, metric=Misclassification())[0]),
+                                  abs=1e-4)
+    assert last_lines[-1].startswith('Trained 3 epochs in ') and 's per epoch)' in last_lines[-1]

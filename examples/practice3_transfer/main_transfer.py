@@ -24,7 +24,7 @@ from transfer_utils import import_matching_layers, save_inference
 
 IMPORTED_LR_SCALE = {'structure': 1.0, 'finetune': 0.001, 'features': 0.0}
 
-parser = NeonArgparser(__doc__)
+parser = NeonArgparser(__doc__, default_overrides={'eval_freq': 1})  # FIX: see Callbacks
 parser.add_argument('--data_root', default='./data_wiki')
 parser.add_argument('--source_model', default=None)
 parser.add_argument('--experiment', choices=sorted(IMPORTED_LR_SCALE), default=None,
@@ -64,7 +64,8 @@ optimizer = MultiOptimizer(optimizers_mapping)
 print('Experiment: %s, %d imported layers' % (experiment, len(imported_layers)))
 
 # FIX: the document's Callbacks(model) ignores --serialize/--save_path of its command line
-callbacks = Callbacks(model, eval_set=test_set, **args.callback_args)
+# FIX (addition): the test cost and accuracy after every epoch (-eval N to change)
+callbacks = Callbacks(model, eval_set=test_set, metric=Accuracy(), **args.callback_args)
 model.fit(train_set, optimizer=optimizer,
           num_epochs=args.epochs, cost=cost, callbacks=callbacks)
 

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
                                 'practice3_transfer'))
 from transfer_utils import import_matching_layers, save_inference  # noqa: E402
 
-parser = NeonArgparser(__doc__)
+parser = NeonArgparser(__doc__, default_overrides={'eval_freq': 1})  # FIX: see Callbacks
 parser.add_argument('--data_root', default='./data_wiki')
 parser.add_argument('--source_model', default=None)
 # FIX (addition): the learning rate of the imported layers relative to base_lr; the
@@ -68,7 +68,8 @@ optimizers_mapping.update(
     {l: imported_layers_optimizer for l in imported_layers})
 optimizer = MultiOptimizer(optimizers_mapping)
 
-callbacks = Callbacks(model, eval_set=test_set, **args.callback_args)
+# FIX (addition): the test cost and accuracy after every epoch (-eval N to change)
+callbacks = Callbacks(model, eval_set=test_set, metric=Accuracy(), **args.callback_args)
 model.fit(train_set, optimizer=optimizer,
           num_epochs=args.epochs, cost=cost, callbacks=callbacks)
 

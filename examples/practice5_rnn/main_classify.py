@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from transfer_utils import save_inference  # noqa: E402
 
 
-parser = NeonArgparser(__doc__)
+parser = NeonArgparser(__doc__, default_overrides={'eval_freq': 1})  # FIX: see Callbacks
 parser.add_argument('--data_root', default='./data_wiki')
 # FIX (addition): the image side, fixed at 128 in the document's model function
 parser.add_argument('--image_size', type=int, default=128,
@@ -46,7 +46,8 @@ model, cost = rnn_models.generate_rnn_model(  # FIX: printed as models.generate_
 optimizer = GradientDescentMomentum(0.01, momentum_coef=0.9, wdecay=0.0005)
 
 # FIX: Callbacks(model) ignored --serialize/--save_path of the printed command line
-callbacks = Callbacks(model, **args.callback_args)
+# FIX (addition): the test cost and accuracy after every epoch (-eval N to change)
+callbacks = Callbacks(model, eval_set=test_set, metric=Accuracy(), **args.callback_args)
 model.fit(train_set, optimizer=optimizer,
           num_epochs=args.epochs, cost=cost, callbacks=callbacks)
 

@@ -70,8 +70,8 @@ class Callbacks(NervanaObject):
             if not eval_set:
                 raise ValueError('eval_freq was given but no eval_set to evaluate on')
             self.add_callback(LossCallback(eval_set, eval_freq), insert_pos=0)
-            if metric:
-                self.add_callback(MetricCallback(eval_set, metric, eval_freq))
+            if metric:  # (before the progress bar, which shows its value)
+                self.add_callback(MetricCallback(eval_set, metric, eval_freq), insert_pos=1)
         self.save_path = save_path
         if save_path:
             self.add_callback(SerializeModelCallback(save_path, max(serialize, 1), history))
@@ -443,14 +443,38 @@ class ProgressBarCallback(Callback):
         if loss:
             status += ' [{} {:.2f}, {:.2f}s]'.format(loss['costnm'], float(loss['cost']),
                                                       float(loss['time']))
+        metrics = self._epoch_metrics(callback_data, epoch)
+        if metrics:
+            status += ' [{}]'.format(', '.join('{} {:.4g}'.format(k, v) for k, v in metrics))
         self._bar.set_postfix_str(status, refresh=False)
         self._bar.close()
         self._bar = None
+        self._epochs_run = getattr(self, '_epochs_run', 0) + 1
+
+    @staticmethod
+    def _epoch_metrics(callback_data, epoch):
+        """[(name, value)] of the metrics evaluated at the end of this epoch."""
+        found = []
+        for name in sorted(callback_data['metrics']) if 'metrics' in callback_data else []:
+            values = callback_data['metrics'][name]
+            freq = int(values.attrs.get('epoch_freq', 1))
+            if (epoch + 1) % freq == 0 and epoch // freq < values.shape[0]:
+                found.append((name, float(values[epoch // freq])))
+        return found
+
+    def on_train_begin(self, callback_data, model, epochs):
+        self._train_start = default_timer()
+        self._epochs_run = 0
 
     def on_train_end(self, callback_data, model):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if self._epochs_run:
+            total = default_timer() - self._train_start
+            print('Trained {} epoch{} in {:.1f}s ({:.2f}s per epoch)'.format(
+                self._epochs_run, '' if self._epochs_run == 1 else 's', total,
+                total / self._epochs_run))
 
 
 class TrainLoggerCallback(Callback):
