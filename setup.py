@@ -27,7 +27,9 @@ setup(
                             'neon-visualize = neon_compat.visualize:main'],
     },
     extras_require={
-        'gpu': ['cupy-cuda12x>=13'],
+        'gpu': ['cupy-cuda12x>=13'],  # = gpu-cuda12
+        'gpu-cuda12': ['cupy-cuda12x>=13'],
+        'gpu-cuda13': ['cupy-cuda13x>=13'],
         'test': ['pytest>=7'],
         'lint': ['ruff==0.17.6'],
         'bench': ['torch==2.13.0'],

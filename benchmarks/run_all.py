@@ -12,7 +12,9 @@ from neon_compat.backends import cuda  # noqa: E402
 
 
 def main():
-    backends = ['cpu'] + (['gpu'] if cuda.device_available() else [])
+    """Every benchmark on cpu and (when a device answers) gpu; or on the backends named
+    on the command line (`run_all.py gpu`)."""
+    backends = sys.argv[1:] or ['cpu'] + (['gpu'] if cuda.device_available() else [])
     for backend in backends:
         bench_practice4.main(backend)
         bench_conv.main(backend)

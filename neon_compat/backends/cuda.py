@@ -20,7 +20,7 @@ def _probe_device():
     """Return None when a CUDA device answers, else a sentence saying why not."""
     if not cupy_importable:
         return ('CuPy is not installed or does not import ({}); install it with '
-                "`pip install 'neon-compat[gpu]'`".format(_import_error))
+                "`pip install 'neon-compat[gpu-cuda12]'` (or gpu-cuda13)".format(_import_error))
     try:  # pragma: no cover - needs a GPU
         count = cupy.cuda.runtime.getDeviceCount()
         if count < 1:
