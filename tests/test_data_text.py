@@ -124,3 +124,63 @@ def test_load_zip_extracts_beside_the_archive_and_refuses_escapes(be, tmp_path):
     with pytest.raises(DataFileError, match='outside its folder'):
         data.load_zip('evil.zip', 1)
     assert not (tmp_path.parent / 'outside.txt').exists()
+
+
+def test_pad_sentences_keeps_the_end_and_pads_the_front():
+    from neon_compat.data.text_preprocessing import pad_sentences
+    X = pad_sentences([[1, 2, 3, 4, 5], [7], []], sentence_length=3)
+    np.testing.assert_array_equal(X, [[3, 4, 5], [0, 0, 7], [0, 0, 0]])
+    assert X.dtype == np.int32 and pad_sentences([[1], [2, 3]]).shape == (2, 2)
+
+
+def _write_imdb(path, n=20):
+    import pickle
+    rng = np.random.RandomState(0)
+    X = [list(rng.randint(0, 30, rng.randint(2, 9))) for _ in range(n)]
+    y = [i % 2 for i in range(n)]
+    with open(str(path), 'wb') as f:
+        pickle.dump((X, y), f, protocol=2)
+    return X, y
+
+
+def test_pad_data_shuffles_shifts_clips_the_vocabulary_and_splits(tmp_path):
+    from neon_compat.data.text_preprocessing import pad_data
+    X, y = _write_imdb(tmp_path / 'imdb.pkl')
+    before = np.random.get_state()[1].copy()
+    (Xtr, ytr), (Xte, yte), nclass = pad_data(str(tmp_path / 'imdb.pkl'), vocab_size=20,
+                                             sentence_length=6, test_split=0.25)
+    assert Xtr.shape == (15, 6) and Xte.shape == (5, 6) and nclass == 2
+    order = np.arange(20)
+    np.random.RandomState(113).shuffle(order)  # one permutation for sequences and labels
+    assert ytr.ravel().tolist() + yte.ravel().tolist() == [y[i] for i in order]
+    first = [1] + [w + 3 if w + 3 < 20 else 2 for w in X[order[0]]]  # start id, shift, oov
+    np.testing.assert_array_equal(Xtr[0][-len(first[-6:]):], first[-6:])
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # global RNG untouched
+
+
+def test_imdb_shakespeare_and_hutter_prize_read_local_files(be, tmp_path):
+    from neon_compat.data import IMDB, Shakespeare, HutterPrize
+    _write_imdb(tmp_path / 'imdb.pkl', n=40)
+    data = IMDB(vocab_size=20, sentence_length=5, path=str(tmp_path)).gen_iterators()
+    assert data['nclass'] == 2 and data['train'].ndata == 32 and data['test'].ndata == 8
+    assert data['train'].shape == 5
+    _write(tmp_path, 'shakespeare_input.txt', TEXT * 3)
+    sets = Shakespeare(4, path=str(tmp_path)).gen_iterators()
+    assert sets['valid'].vocab == sets['train'].vocab and sets['train'].nbatches > 0
+    with zipfile.ZipFile(str(tmp_path / 'enwik8.zip'), 'w') as z:
+        z.writestr('enwik8', 'hutter text')
+    text_path = HutterPrize(path=str(tmp_path)).load_data()
+    assert open(text_path).read() == 'hutter text'
+    for make, name in ((lambda p: IMDB(10, 5, path=p).gen_iterators(), 'imdb.pkl'),
+                       (lambda p: Shakespeare(4, path=p).gen_iterators(),
+                        'shakespeare_input.txt'),
+                       (lambda p: HutterPrize(path=p).load_data(), 'enwik8.zip')):
+        with pytest.raises(DataFileError, match="'{}' not found. neon_compat never "
+                                                "downloads".format(
+                                                    re_escape(str(tmp_path / 'none' / name)))):
+            make(str(tmp_path / 'none'))
+
+
+def re_escape(text):
+    import re
+    return re.escape(text)

@@ -1,4 +1,5 @@
-"""Text data (neon.data.text): the Text iterator over a token stream, and PTB.
+"""Text data (neon.data.text): the Text iterator over a token stream, and the PTB,
+Shakespeare, HutterPrize and IMDB data sets (read from local files).
 
 A text file becomes one stream of token indices, cut into `bsz` equal parts, one per
 batch column, so that consecutive minibatches continue each column's sentence. A
@@ -10,9 +11,10 @@ import os
 
 import numpy as np
 
-from neon_compat.data.dataiterator import NervanaDataIterator
+from neon_compat.data.dataiterator import NervanaDataIterator, ArrayIterator
 from neon_compat.data.datasets import Dataset
 from neon_compat.data.hdf5iterator import DataFileError
+from neon_compat.data.text_preprocessing import pad_data
 
 
 class Text(NervanaDataIterator):
@@ -205,4 +207,85 @@ class PTB(Dataset):
                 get_prev_target=self.get_prev_target if phase == 'train' else False)
             if self.vocab is None:
                 self.vocab = self._data_dict['train'].vocab
+        return self._data_dict
+
+
+class Shakespeare(Dataset):
+    """Shakespeare's works as one text (Karpathy's char-rnn data): shakespeare_input.txt
+    in `path`; gen_iterators() gives character-level Text iterators 'train' and 'valid'
+    (the last tenth).
+
+    Arguments:
+        timesteps (int): sequence length.
+        path (str): folder holding the file, default '.'.
+    """
+
+    def __init__(self, timesteps, path='.'):
+        super(Shakespeare, self).__init__('shakespeare_input.txt',
+                                          'http://cs.stanford.edu/people/karpathy/char-rnn',
+                                          4573338, path=path)
+        self.timesteps = timesteps
+
+    def load_data(self):
+        self.filepath = self.load_zip(self.filename, self.size)
+        return self.filepath
+
+    def gen_iterators(self):
+        self.load_data()
+        train_path, valid_path = Text.create_valid_file(self.filepath)
+        train = Text(self.timesteps, train_path)
+        self._data_dict = {'train': train,
+                           'valid': Text(self.timesteps, valid_path, vocab=train.vocab)}
+        return self._data_dict
+
+
+class HutterPrize(Dataset):
+    """The Hutter Prize text (enwik8.zip in `path`, extracted beside it on load).
+
+    Arguments:
+        path (str): folder holding enwik8.zip, default '.'.
+    """
+
+    def __init__(self, path='.'):
+        super(HutterPrize, self).__init__('enwik8.zip', 'http://mattmahoney.net/dc', 35012219,
+                                          path=path)
+
+    def load_data(self):
+        """The path of the extracted text."""
+        self.filepath = self.load_zip(self.filename, self.size)
+        return self.filepath
+
+
+class IMDB(Dataset):
+    """IMDB movie-review sentiment (Maas et al. 2011), imdb.pkl in `path`: a pickle of
+    (token-id sequences, labels).
+
+    Arguments:
+        vocab_size (int): ids from this one on become the out-of-vocabulary id 2.
+        sentence_length (int): sequences padded or cut (keeping the end) to this length.
+        path (str): folder holding the file, default '.'.
+
+    gen_iterators() gives ArrayIterators 'train' and 'test' (the last fifth, after a
+    fixed shuffle) over (N, sentence_length) ids, and 'nclass'.
+    """
+
+    def __init__(self, vocab_size, sentence_length, path='.'):
+        super(IMDB, self).__init__('imdb.pkl', 'https://s3.amazonaws.com/text-datasets',
+                                   33213513, path=path)
+        self.vocab_size = vocab_size
+        self.sentence_length = sentence_length
+        self.filepath = None
+
+    def load_data(self):
+        self.filepath = self.load_zip(self.filename, self.size)
+        return self.filepath
+
+    def gen_iterators(self):
+        if self.filepath is None:
+            self.load_data()
+        (X_train, y_train), (X_test, y_test), nclass = pad_data(
+            self.filepath, vocab_size=self.vocab_size, sentence_length=self.sentence_length)
+        self._data_dict = {'nclass': nclass,
+                           'train': ArrayIterator(X_train, y_train, nclass=2),
+                           'test': ArrayIterator(X_test, y_test, nclass=2)}
         return self._data_dict
