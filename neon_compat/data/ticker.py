@@ -1,0 +1,174 @@
+"""Synthetic sequence tasks of the Neural Turing Machine paper (neon.data.ticker): copy,
+repeat copy and priority sort, and the Ticker iterator that makes fresh minibatches.
+
+Each minibatch has its own sequence length (at most seq_len_max); buffers have room for
+the longest, and a mask marks the time steps (columns t·bsz + n) the cost should see.
+Bits are drawn from the backend's generator (`be.rng`, seeded by `-r`).
+"""
+import numpy as np
+
+from neon_compat import NervanaObject
+
+
+class Task(NervanaObject):
+    """Base of the tasks: `synthesize(inputs, targets, mask)` fills one minibatch."""
+
+    def fetch_io(self, time_steps):
+        """Zeroed host (inputs, outputs) of time_steps steps."""
+        columns = time_steps * self.be.bsz
+        return np.zeros((self.nin, columns)), np.zeros((self.nout, columns))
+
+    def fill_buffers(self, time_steps, inputs, outputs, in_tensor, out_tensor, mask):
+        """Copy the minibatch to the device buffers (zero past its end) and set the mask
+        to its time steps."""
+        columns = time_steps * self.be.bsz
+        padded_in = np.zeros((self.nin, self.max_columns))
+        padded_out = np.zeros((self.nout, self.max_columns))
+        padded_in[:, :columns] = inputs
+        padded_out[:, :columns] = outputs
+        in_tensor.set(padded_in)
+        out_tensor.set(padded_out)
+        mask[:, :columns] = 1
+        mask[:, columns:] = 0
+
+    def _bits(self, rows, columns):
+        return self.be.rng.randint(2, size=(rows, columns)).astype(float)
+
+
+class CopyTask(Task):
+    """Read a sequence of random bit vectors between a start and a stop flag, then write
+    it back: 2·len + 2 steps.
+
+    Arguments:
+        seq_len_max (int): longest sequence.
+        vec_size (int): bits per vector (inputs have 2 more channels: start, stop).
+    """
+
+    def __init__(self, seq_len_max, vec_size):
+        self.seq_len_max = seq_len_max
+        self.vec_size = vec_size
+        self.nout = vec_size
+        self.nin = vec_size + 2
+        self.time_steps_func = lambda length: 2 * length + 2
+        self.time_steps_max = self.time_steps_func(seq_len_max)
+        self.max_columns = self.time_steps_max * self.be.bsz
+
+    def synthesize(self, in_tensor, out_tensor, mask):
+        bsz = self.be.bsz
+        seq_len = self.be.rng.randint(1, self.seq_len_max + 1)
+        time_steps = self.time_steps_func(seq_len)
+        inputs, outputs = self.fetch_io(time_steps)
+        seq = self._bits(self.vec_size, seq_len * bsz)
+        stop = bsz * (seq_len + 1)
+        inputs[-2, :bsz] = 1  # start flag
+        inputs[-1, stop:stop + bsz] = 1  # stop flag
+        inputs[:self.vec_size, bsz:stop] = seq
+        outputs[:, bsz * (seq_len + 2):] = seq
+        self.fill_buffers(time_steps, inputs, outputs, in_tensor, out_tensor, mask)
+
+
+class RepeatCopyTask(Task):
+    """Read a sequence and a repeat count, then write the sequence that many times and
+    a stop bit: len·(repeats + 1) + 3 steps.
+
+    Arguments:
+        seq_len_max (int): longest sequence.
+        repeat_count_max (int): most repeats (neon used seq_len_max instead).
+        vec_size (int): bits per vector.
+    """
+
+    def __init__(self, seq_len_max, repeat_count_max, vec_size):
+        self.seq_len_max = seq_len_max
+        self.repeat_count_max = repeat_count_max
+        self.vec_size = vec_size
+        self.nout = vec_size + 1  # and the stop channel
+        self.nin = vec_size + 2
+        self.time_steps_func = lambda length, repeats: length * (repeats + 1) + 3
+        self.time_steps_max = self.time_steps_func(seq_len_max, repeat_count_max)
+        self.max_columns = self.time_steps_max * self.be.bsz
+
+    def synthesize(self, in_tensor, out_tensor, mask):
+        bsz = self.be.bsz
+        seq_len = self.be.rng.randint(1, self.seq_len_max + 1)
+        repeats = self.be.rng.randint(1, self.repeat_count_max + 1)
+        time_steps = self.time_steps_func(seq_len, repeats)
+        inputs, outputs = self.fetch_io(time_steps)
+        seq = self._bits(self.vec_size, seq_len * bsz)
+        stop = bsz * (seq_len + 1)
+        inputs[-2, :bsz] = 1
+        inputs[-1, stop:stop + bsz] = repeats  # the stop channel carries the count
+        inputs[:self.vec_size, bsz:stop] = seq
+        for i in range(repeats):
+            start = bsz * ((i + 1) * seq_len + 2)
+            outputs[:-1, start:start + seq_len * bsz] = seq
+        outputs[-1, -bsz:] = 1
+        self.fill_buffers(time_steps, inputs, outputs, in_tensor, out_tensor, mask)
+
+
+class PrioritySortTask(Task):
+    """Read bit vectors each with a priority in [-1, 1], then write them sorted by
+    priority (ascending): 2·len + 2 steps.
+
+    Arguments:
+        seq_len_max (int): longest sequence.
+        vec_size (int): bits per vector (inputs have 3 more channels: start, stop,
+            priority).
+    """
+
+    def __init__(self, seq_len_max, vec_size):
+        self.seq_len_max = seq_len_max
+        self.vec_size = vec_size
+        self.nout = vec_size
+        self.nin = vec_size + 3
+        self.time_steps_func = lambda length: 2 * length + 2
+        self.time_steps_max = self.time_steps_func(seq_len_max)
+        self.max_columns = self.time_steps_max * self.be.bsz
+
+    def synthesize(self, in_tensor, out_tensor, mask):
+        bsz = self.be.bsz
+        seq_len = self.be.rng.randint(1, self.seq_len_max + 1)
+        time_steps = self.time_steps_func(seq_len)
+        inputs, outputs = self.fetch_io(time_steps)
+        seq = self._bits(self.nin, seq_len * bsz)
+        seq[-3:] = 0
+        seq[-1] = self.be.rng.uniform(-1, 1, size=seq_len * bsz)  # priorities
+        stop = bsz * (seq_len + 1)
+        inputs[-3, :bsz] = 1
+        inputs[-2, stop:stop + bsz] = 1
+        inputs[:, bsz:stop] = seq
+        for n in range(bsz):  # each sample's vectors in priority order
+            sample = seq[:, n::bsz]
+            seq[:, n::bsz] = sample[:, sample[-1].argsort()]
+        outputs[:, bsz * (seq_len + 2):] = seq[:self.nout]
+        self.fill_buffers(time_steps, inputs, outputs, in_tensor, out_tensor, mask)
+
+
+class Ticker(NervanaObject):
+    """An iterator of freshly synthesized minibatches of a task: 100 per epoch, each
+    (inputs, (targets, mask)) with buffers of the task's longest sequence.
+
+    Arguments:
+        task (Task): CopyTask, RepeatCopyTask or PrioritySortTask.
+    """
+
+    def __init__(self, task):
+        self.task = task
+        self.batch_index = 0
+        self.nbatches = 100
+        self.ndata = self.nbatches * self.be.bsz
+        self.nout = task.nout
+        self.nin = task.nin
+        self.shape = (self.nin, task.time_steps_max)
+        self.dev_X = self.be.iobuf((self.nin, task.time_steps_max))
+        self.dev_y = self.be.iobuf((self.nout, task.time_steps_max))
+        self.mask = self.be.iobuf((self.nout, task.time_steps_max))
+
+    def reset(self):
+        """Nothing to rewind: every minibatch is new."""
+
+    def __iter__(self):
+        self.batch_index = 0
+        while self.batch_index < self.nbatches:
+            self.task.synthesize(self.dev_X, self.dev_y, self.mask)
+            self.batch_index += 1
+            yield self.dev_X, (self.dev_y, self.mask)
