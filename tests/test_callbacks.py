@@ -164,3 +164,48 @@ def test_progress_line_shows_the_epoch_metric_and_the_run_ends_with_its_time(cap
     assert value == pytest.approx(float(model.eval(data, metric=Misclassification())[0]),
                                   abs=1e-4)
     assert last_lines[-1].startswith('Trained 3 epochs in ') and 's per epoch)' in last_lines[-1]
+
+
+def test_multicost_records_each_branch(tmp_path):
+    import h5py
+    from neon_compat.layers import Tree, BranchNode, Multicost
+    from neon_compat.transforms import SumSquared
+    gen_backend('cpu', batch_size=8, rng_seed=0)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(32, 4))
+    node = BranchNode(name='mc_node')
+    tree = Tree([[Affine(3, Gaussian(), activation=Tanh()), node, Affine(2, Gaussian())],
+                 [node, Affine(2, Gaussian())]])
+    model = Model(tree)
+    cost = Multicost([GeneralizedCost(SumSquared()), GeneralizedCost(SumSquared())],
+                     weights=[1.0, 0.5])
+
+    class TwoTargets(object):  # (inputs, [targets of branch 0, targets of branch 1])
+        def __init__(self):
+            self.ndata, self.nbatches, self.shape = 32, 4, 4
+            self.x = model.be.array(X[:8].T)
+            self.t = [model.be.array(X[:8, :2].T), model.be.array(X[:8, 2:].T * 3)]
+
+        def reset(self):
+            pass
+
+        def __iter__(self):
+            for _ in range(self.nbatches):
+                yield self.x, self.t
+
+    path = str(tmp_path / 'mc.h5')
+    callbacks = Callbacks(model, multicost=True, output_file=path, progress_bar=False)
+    model.fit(TwoTargets(), cost=cost, optimizer=GradientDescentMomentum(0.01, 0.9),
+              num_epochs=2, callbacks=callbacks)
+    callbacks.callback_data.close()
+    with h5py.File(path, 'r') as f:
+        per_cost, branches = f['multicost/train'][:], f['multicost/train_allbranches'][:]
+        trunk = f['cost/train'][:]
+    assert per_cost.shape == (8, 2) and branches.shape == (8, 2)
+    # the last minibatch's own branch costs; the running means over the window of 8
+    assert branches[-1, 1] == pytest.approx(float(cost.costs[1].cost), rel=1e-5)
+    np.testing.assert_allclose(per_cost[-1], branches.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(trunk, per_cost[:, 0], rtol=1e-5)
+    with pytest.raises(ValueError, match='needs a Multicost'):
+        model2, data2, cost2 = setup()
+        fit(model2, data2, cost2, 1, multicost=True)

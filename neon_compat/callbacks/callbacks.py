@@ -18,6 +18,7 @@ import h5py
 import numpy as np
 
 from neon_compat import NervanaObject, DivergenceError
+from neon_compat.layers.container import Multicost
 from neon_compat.transforms.cost import Metric
 from neon_compat.util.persist import save_obj
 
@@ -40,8 +41,8 @@ class Callbacks(NervanaObject):
         eval_set (NervanaDataIterator, optional): evaluation data.
         metric (Metric, optional): metric computed on eval_set every eval_freq epochs.
         log_token (str, optional): unused.
-        multicost (bool): accepted; the per-branch cost history it adds in neon
-            (TrainMulticostCallback) is not implemented yet: the total cost is recorded.
+        multicost (bool): also record each cost of a Multicost (TrainMulticostCallback);
+            the trunk's cost stays in 'cost/train' (neon replaced it).
     """
 
     def __init__(self, model, train_set=None, output_file=None, eval_freq=None,
@@ -64,6 +65,8 @@ class Callbacks(NervanaObject):
         self.model = weakref.ref(model)
         self.model_file = model_file
         self.add_callback(TrainCostCallback())
+        if multicost:
+            self.add_callback(TrainMulticostCallback())
         if progress_bar:
             self.add_callback(ProgressBarCallback())
         if eval_freq:
@@ -310,6 +313,51 @@ class TrainCostCallback(Callback):
         if index < callback_data['cost/train'].shape[0]:
             callback_data['cost/train'][index] = mean_cost
         self.running_cost = mean_cost
+
+
+def _cost_value(cost):
+    return float(np.asarray(cost.cost).reshape(-1)[0])
+
+
+def _all_branch_costs(cost):
+    """The values of a cost and of every cost nested in it (Multicosts), flattened."""
+    if isinstance(cost, Multicost):
+        return [v for c in cost.costs for v in _all_branch_costs(c)]
+    return [_cost_value(cost)]
+
+
+class TrainMulticostCallback(Callback):
+    """With a Multicost: the running mean of the last `wsz` minibatches of each of its
+    costs in 'multicost/train' (minibatches, costs), and the costs of every branch
+    (nested Multicosts flattened) in 'multicost/train_allbranches'.
+
+    Arguments:
+        wsz (int): window, default 10.
+    """
+
+    def __init__(self, wsz=10):
+        super(TrainMulticostCallback, self).__init__(epoch_freq=1)
+        self.wsz = wsz
+
+    def on_train_begin(self, callback_data, model, epochs):
+        if not isinstance(model.cost, Multicost):
+            raise ValueError('multicost=True needs a Multicost cost, not {}'.format(
+                type(model.cost).__name__))
+        points = max(int(callback_data['config'].attrs['total_minibatches']), 1)
+        ncosts = len(model.cost.costs)
+        nall = len(_all_branch_costs(model.cost))
+        for name, width in (('multicost/train', ncosts), ('multicost/train_allbranches', nall)):
+            callback_data.create_dataset(name, (points, width), dtype='float64')
+            callback_data[name].attrs['time_markers'] = 'minibatch'
+        self.cost_history = deque([], maxlen=int(min(points, self.wsz)))
+
+    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+        self.cost_history.append(np.array([_cost_value(c) for c in model.cost.costs]))
+        mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
+        index = int(mbstart) + minibatch
+        if index < callback_data['multicost/train'].shape[0]:
+            callback_data['multicost/train'][index] = np.mean(self.cost_history, axis=0)
+            callback_data['multicost/train_allbranches'][index] = _all_branch_costs(model.cost)
 
 
 class LossCallback(Callback):
