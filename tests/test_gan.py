@@ -88,3 +88,41 @@ def test_generative_adversarial_stacks_the_two_networks(backend64, tmp_path):
     assert isinstance(again.layers, GenerativeAdversarial)
     assert [layer.name for layer in again.layers.discriminator.layers] == ['d1', 'd2']
     np.testing.assert_allclose(again.fprop(z).get(), out)
+
+
+def test_gan_training_moves_the_generator_towards_the_data(tmp_path):
+    import h5py
+    from neon_compat.backends import gen_backend
+    from neon_compat.callbacks.callbacks import Callbacks, GANCostCallback
+    from neon_compat.data import ArrayIterator
+    from neon_compat.models import GAN
+    from neon_compat.optimizers import Adam
+    from neon_compat.transforms import Tanh, Logistic
+    be = gen_backend('cpu', batch_size=16, rng_seed=1)
+    np.random.seed(1)  # fill_normal draws from NumPy's generator, as neon's did
+    data = ArrayIterator(np.random.RandomState(1).normal(3.0, 0.3, size=(320, 1)))
+    g = Gaussian(scale=0.3)
+    gan = GenerativeAdversarial(
+        Sequential([Affine(8, g, bias=g, activation=Tanh()), Affine(1, g, bias=g)]),
+        Sequential([Affine(8, g, bias=g, activation=Tanh()),
+                    Affine(1, g, bias=g, activation=Logistic())]))
+    model = GAN(gan, noise_dim=2)
+    cost = GeneralizedGANCost(GANCost(func='modified'))
+    path = str(tmp_path / 'gan.h5')
+    callbacks = Callbacks(model, output_file=path, progress_bar=False)
+    callbacks.add_callback(GANCostCallback())
+    model.initialize(data, cost)
+    z = be.iobuf(2)
+    z.set(np.random.RandomState(2).normal(size=(2, 16)))
+    before = float(model.fprop_gen(z).get().mean())
+    model.fit(data, cost=cost, optimizer=Adam(learning_rate=0.02), num_epochs=10,
+              callbacks=callbacks)
+    after = float(model.fprop_gen(z).get().mean())
+    # samples start near 0; the data are near 3: the generator is pulled up (GAN training
+    # oscillates about the data, so only the direction and size of the move are checked)
+    assert abs(before) < 0.5 and after - before > 2.0, (before, after)
+    assert model.gen_iter == 10 * 20 - 1  # one generator update per minibatch but the first
+    callbacks.callback_data.close()
+    with h5py.File(path, 'r') as f:
+        iters, costs = f['gan/gen_iter'][:], f['gan/cost_dis'][:]
+    assert iters.max() == model.gen_iter and np.isfinite(costs).all() and costs.std() > 0

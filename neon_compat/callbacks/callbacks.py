@@ -360,6 +360,28 @@ class TrainMulticostCallback(Callback):
             callback_data['multicost/train_allbranches'][index] = _all_branch_costs(model.cost)
 
 
+class GANCostCallback(Callback):
+    """For a GAN: after each generator update, the generator iteration ('gan/gen_iter')
+    and the discriminator cost ('gan/cost_dis') at that minibatch."""
+
+    def __init__(self):
+        super(GANCostCallback, self).__init__(epoch_freq=1)
+
+    def on_train_begin(self, callback_data, model, epochs):
+        points = max(int(callback_data['config'].attrs['total_minibatches']), 1)
+        for name in ('gan/gen_iter', 'gan/cost_dis'):
+            callback_data.create_dataset(name, (points,), dtype='f4')
+            callback_data[name].attrs['time_markers'] = 'minibatch'
+
+    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+        if model.current_batch == model.last_gen_batch and model.last_gen_batch > 0:
+            mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
+            index = int(mbstart) + minibatch
+            if index < callback_data['gan/cost_dis'].shape[0]:
+                callback_data['gan/gen_iter'][index] = model.gen_iter
+                callback_data['gan/cost_dis'][index] = model.cost_dis[0]
+
+
 class LossCallback(Callback):
     """Mean cost on `eval_set` every `epoch_freq` epochs (padding columns excluded).
 

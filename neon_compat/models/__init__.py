@@ -1,2 +1,2 @@
-"""Models, as neon.models."""
-from neon_compat.models.model import Model  # noqa: F401
+"""Models, as neon.models (re-exports only)."""
+from neon_compat.models.model import Model, GAN

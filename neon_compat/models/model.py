@@ -6,6 +6,7 @@ import numpy as np
 from neon_compat import NervanaObject, DivergenceError, __neon_version__
 from neon_compat.layers.container import Sequential
 from neon_compat.layers.layer import Activation
+from neon_compat.optimizers.optimizer import get_param_list
 from neon_compat.transforms.activation import Logistic
 from neon_compat.transforms.cost import CrossEntropyBinary
 from neon_compat.util.compat import scalar_array
@@ -369,3 +370,134 @@ class Model(NervanaObject):
 
     def set_seq_len(self, S):
         return self.layers.set_seq_len(S)
+
+
+class GAN(Model):
+    """A generative adversarial network: a GenerativeAdversarial container trained by
+    alternating discriminator and generator updates (neon's schedule).
+
+    Arguments:
+        layers (GenerativeAdversarial): the generator and the discriminator.
+        noise_dim (int or tuple): the shape of the generator's input noise.
+        noise_type (str): 'normal' (default) or 'uniform' (in [-1, 1]).
+        weights_only (bool), name (str), optimizer: as Model.
+        k (int): discriminator updates per generator update, default 1.
+        wgan_param_clamp (float, optional): clip the discriminator's weights to ±this
+            before each update (Wasserstein GAN).
+        wgan_train_sched (bool): 100 discriminator updates per generator update for the
+            first 25 generator updates and every 500th (Arjovsky et al.).
+
+    Each minibatch: the discriminator is trained on generated samples, then (gradients
+    accumulated) on the data; every k minibatches the generator is trained through the
+    discriminator. `cost_dis` holds the discriminator cost of the minibatch.
+    """
+
+    def __init__(self, layers, noise_dim, noise_type='normal', weights_only=False,
+                 name="model", optimizer=None, k=1, wgan_param_clamp=None,
+                 wgan_train_sched=False):
+        if noise_type not in ('normal', 'uniform'):
+            raise ValueError("GAN noise_type must be 'normal' or 'uniform', not {!r}".format(
+                noise_type))
+        self.noise_dim = noise_dim
+        self.noise_type = noise_type
+        self.k = k
+        self.wgan_param_clamp = wgan_param_clamp
+        self.wgan_train_sched = wgan_train_sched
+        super(GAN, self).__init__(layers, weights_only=weights_only, name=name,
+                                  optimizer=optimizer)
+
+    @staticmethod
+    def clip_param_in_layers(layer_list, abs_bound=None):
+        """Clip every parameter of the layers to ±abs_bound, in place."""
+        if not abs_bound:
+            return
+        for (param, _), _ in get_param_list(layer_list):
+            param[:] = param.backend.clip(param, -abs(abs_bound), abs(abs_bound))
+
+    def fill_noise(self, z, normal=True):
+        """Fill z with N(0, 1) noise, or uniform noise in [-1, 1]."""
+        if normal:
+            self.be.fill_normal(z)
+        else:
+            z.set(self.be.rng.uniform(-1.0, 1.0, z.shape))
+
+    def initialize(self, dataset, cost=None):
+        if self.initialized:
+            return
+        self.layers.configure(self.noise_dim)
+        if cost is not None:
+            cost.initialize(self.layers)
+            self.cost = cost
+        self.layers.generator.allocate(accumulate_updates=False)
+        self.layers.discriminator.allocate(accumulate_updates=True)
+        self.layers.allocate_deltas()
+        self.initialized = True
+        self.zbuf = self.be.iobuf(self.noise_dim)
+        self.ybuf = self.be.iobuf((1,))
+        self.z0 = self.be.iobuf(self.noise_dim)  # fixed noise, for pictures of progress
+        self.fill_noise(self.z0, normal=(self.noise_type == 'normal'))
+        self.cost_dis = np.empty((1,), dtype=np.float32)
+        self.current_batch = self.gen_iter = self.last_gen_batch = 0
+
+    def get_k(self, giter):
+        """Discriminator updates before the next generator update."""
+        if self.wgan_train_sched and (giter < 25 or giter % 500 == 0):
+            return 100
+        return self.k
+
+    def _epoch_fit(self, dataset, callbacks):
+        self.epoch_in_progress = True
+        epoch = self.epoch_index
+        self.total_cost[:] = 0
+        last_gen_iter = self.gen_iter
+        z, y_temp = self.zbuf, self.ybuf
+        dis, gen = self.layers.discriminator, self.layers.generator
+        normal = self.noise_type == 'normal'
+        for mb_idx, (x, _) in enumerate(dataset):
+            callbacks.on_minibatch_begin(epoch, mb_idx)
+            self.clip_param_in_layers(dis.layers_to_optimize, self.wgan_param_clamp)
+            # the discriminator: generated samples, then (accumulating) the data
+            self.fill_noise(z, normal=normal)
+            y_noise = self.fprop_dis(self.fprop_gen(z))
+            y_temp[:] = y_noise
+            self.bprop_dis(self.cost.costfunc.bprop_noise(y_noise))
+            dis.set_acc_on(True)
+            y_data = self.fprop_dis(x)
+            self.bprop_dis(self.cost.costfunc.bprop_data(y_data))
+            self.optimizer.optimize(dis.layers_to_optimize, epoch=epoch)
+            dis.set_acc_on(False)
+            self.cost_dis[:] = self.cost.get_cost(y_data, y_temp, cost_type='dis')
+            # the generator, through the discriminator, every k minibatches
+            if self.current_batch == self.last_gen_batch + self.get_k(self.gen_iter):
+                self.fill_noise(z, normal=normal)
+                y_temp[:] = y_data
+                y_noise = self.fprop_dis(self.fprop_gen(z))
+                delta = self.bprop_dis(self.cost.costfunc.bprop_generator(y_noise))
+                self.bprop_gen(delta)
+                self.optimizer.optimize(gen.layers_to_optimize, epoch=epoch)
+                self.cost_dis[:] = self.cost.get_cost(y_temp, y_noise, cost_type='dis')
+                self.total_cost[:] = self.total_cost + self.cost_dis
+                self.last_gen_batch = self.current_batch
+                self.gen_iter += 1
+            callbacks.on_minibatch_end(epoch, mb_idx)
+            self.current_batch += 1
+        if self.gen_iter == last_gen_iter:
+            raise ValueError('GAN: the generator was not trained in this epoch (k={} is more '
+                             'than its {} minibatches)'.format(self.get_k(self.gen_iter),
+                                                               dataset.nbatches))
+        # the mean discriminator cost over the generator updates
+        self.total_cost[:] = self.total_cost / (self.gen_iter - last_gen_iter)
+        self.data_batch, self.noise_batch = x, self.fprop_gen(self.z0)
+        self.epoch_in_progress = False
+
+    def fprop_gen(self, x, inference=False):
+        return self.layers.generator.fprop(x, inference)
+
+    def fprop_dis(self, x, inference=False):
+        return self.layers.discriminator.fprop(x, inference)
+
+    def bprop_dis(self, delta):
+        return self.layers.discriminator.bprop(delta)
+
+    def bprop_gen(self, delta):
+        return self.layers.generator.bprop(delta)
