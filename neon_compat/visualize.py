@@ -88,7 +88,7 @@ def _ticks(lo, hi, count=5):
     return [lo + (hi - lo) * k / (count - 1) for k in range(count)]
 
 
-def draw_png(curves, path):
+def draw_png(curves, path, xlabel='epochs'):
     """Write the chart as a PNG picture."""
     from PIL import Image, ImageDraw
     panels = _panels(curves)
@@ -104,7 +104,7 @@ def draw_png(curves, path):
             draw.text((4, py(value) - 6), '{:.3g}'.format(value), fill='black')
         for value in _ticks(x0, x1):
             draw.text((px(value) - 8, bottom + 4), '{:.3g}'.format(value), fill='black')
-        draw.text((WIDTH // 2 - 20, bottom + 18), 'epochs', fill='black')
+        draw.text((WIDTH // 2 - 20, bottom + 18), xlabel, fill='black')
         for k, (label, x, y) in enumerate(series):
             colour = COLOURS[k % len(COLOURS)]
             points = [(px(a), py(b)) for a, b in zip(x, y) if np.isfinite(b)]

@@ -126,3 +126,33 @@ def test_gan_training_moves_the_generator_towards_the_data(tmp_path):
     with h5py.File(path, 'r') as f:
         iters, costs = f['gan/gen_iter'][:], f['gan/cost_dis'][:]
     assert iters.max() == model.gen_iter and np.isfinite(costs).all() and costs.std() > 0
+
+
+@pytest.mark.parametrize('func', ['modified', 'wasserstein'])
+def test_gan_plot_callback_draws_sample_grids(tmp_path, func):
+    from PIL import Image
+    from neon_compat.backends import gen_backend
+    from neon_compat.callbacks.callbacks import Callbacks, GANCostCallback
+    from neon_compat.callbacks.plotting_callbacks import GANPlotCallback
+    from neon_compat.data import ArrayIterator
+    from neon_compat.models import GAN
+    from neon_compat.optimizers import RMSProp
+    from neon_compat.transforms import Logistic
+    gen_backend('cpu', batch_size=8, rng_seed=0)
+    data = ArrayIterator(np.random.RandomState(0).uniform(size=(32, 16)))  # 4x4 images
+    g = Gaussian(scale=0.3)
+    last = Logistic() if func == 'modified' else None
+    model = GAN(GenerativeAdversarial(Sequential([Affine(16, g, activation=Logistic())]),
+                                      Sequential([Affine(1, g, activation=last)])),
+                noise_dim=3, wgan_param_clamp=0.1 if func == 'wasserstein' else None)
+    callbacks = Callbacks(model, progress_bar=False)
+    callbacks.add_callback(GANCostCallback())
+    stem = str(tmp_path / 'run')
+    callbacks.add_callback(GANPlotCallback(filename=stem, hw=4, num_samples=6))
+    model.fit(data, cost=GeneralizedGANCost(GANCost(func=func)),
+              optimizer=RMSProp(learning_rate=1e-3), num_epochs=2, callbacks=callbacks)
+    for kind in ('data', 'noise'):
+        for epoch in (0, 1):
+            image = Image.open('{}_{}_{:03d}.png'.format(stem, kind, epoch))
+            assert image.size == (2 * 6 - 2, 3 * 6 - 2)  # 3 rows x 2 columns of 4x4, gap 2
+    assert (tmp_path / 'run_training.png').exists() == (func == 'wasserstein')

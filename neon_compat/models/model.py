@@ -4,6 +4,7 @@ import logging
 import numpy as np
 
 from neon_compat import NervanaObject, DivergenceError, __neon_version__
+from neon_compat.backends.tensor import Tensor
 from neon_compat.layers.container import Sequential
 from neon_compat.layers.layer import Activation
 from neon_compat.optimizers.optimizer import get_param_list
@@ -460,10 +461,10 @@ class GAN(Model):
             self.fill_noise(z, normal=normal)
             y_noise = self.fprop_dis(self.fprop_gen(z))
             y_temp[:] = y_noise
-            self.bprop_dis(self.cost.costfunc.bprop_noise(y_noise))
+            self.bprop_dis(self._delta(self.cost.costfunc.bprop_noise(y_noise)))
             dis.set_acc_on(True)
             y_data = self.fprop_dis(x)
-            self.bprop_dis(self.cost.costfunc.bprop_data(y_data))
+            self.bprop_dis(self._delta(self.cost.costfunc.bprop_data(y_data)))
             self.optimizer.optimize(dis.layers_to_optimize, epoch=epoch)
             dis.set_acc_on(False)
             self.cost_dis[:] = self.cost.get_cost(y_data, y_temp, cost_type='dis')
@@ -472,7 +473,7 @@ class GAN(Model):
                 self.fill_noise(z, normal=normal)
                 y_temp[:] = y_data
                 y_noise = self.fprop_dis(self.fprop_gen(z))
-                delta = self.bprop_dis(self.cost.costfunc.bprop_generator(y_noise))
+                delta = self.bprop_dis(self._delta(self.cost.costfunc.bprop_generator(y_noise)))
                 self.bprop_gen(delta)
                 self.optimizer.optimize(gen.layers_to_optimize, epoch=epoch)
                 self.cost_dis[:] = self.cost.get_cost(y_temp, y_noise, cost_type='dis')
@@ -489,6 +490,15 @@ class GAN(Model):
         self.total_cost[:] = self.total_cost / (self.gen_iter - last_gen_iter)
         self.data_batch, self.noise_batch = x, self.fprop_gen(self.z0)
         self.epoch_in_progress = False
+
+    def _delta(self, value):
+        """A cost gradient as a tensor (GANCost's are op-trees; layers take tensors)."""
+        if isinstance(value, Tensor):
+            return value
+        if getattr(self, '_delta_buf', None) is None:
+            self._delta_buf = self.be.iobuf((1,))
+        self._delta_buf[:] = value
+        return self._delta_buf
 
     def fprop_gen(self, x, inference=False):
         return self.layers.generator.fprop(x, inference)
