@@ -68,8 +68,9 @@ def _panels(curves):
 
 def _scale(series, top, height):
     """Functions mapping (epoch, value) to pixels inside one panel."""
-    xs = np.concatenate([x for _, x, _ in series]) if series else np.array([0.0, 1.0])
-    ys = np.concatenate([y for _, _, y in series]) if series else np.array([0.0, 1.0])
+    xs = np.concatenate([x for _, x, _ in series] + [np.array([0.0, 1.0])])
+    ys = np.concatenate([y for _, _, y in series]) if series else np.array([])
+    ys = ys if ys.size else np.array([0.0, 1.0])
     ys = ys[np.isfinite(ys)] if np.isfinite(ys).any() else np.array([0.0, 1.0])
     x0, x1 = 0.0, max(float(xs.max()), 1.0)
     y0, y1 = float(ys.min()), float(ys.max())

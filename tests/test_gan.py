@@ -156,3 +156,22 @@ def test_gan_plot_callback_draws_sample_grids(tmp_path, func):
             image = Image.open('{}_{}_{:03d}.png'.format(stem, kind, epoch))
             assert image.size == (2 * 6 - 2, 3 * 6 - 2)  # 3 rows x 2 columns of 4x4, gap 2
     assert (tmp_path / 'run_training.png').exists() == (func == 'wasserstein')
+
+
+def test_an_epoch_shorter_than_k_leaves_the_generator_for_later():
+    from neon_compat.backends import gen_backend
+    from neon_compat.callbacks.callbacks import Callbacks
+    from neon_compat.data import ArrayIterator
+    from neon_compat.models import GAN
+    from neon_compat.optimizers import RMSProp
+    gen_backend('cpu', batch_size=8, rng_seed=0)
+    data = ArrayIterator(np.random.RandomState(0).uniform(size=(16, 4)))  # 2 minibatches
+    g = Gaussian(scale=0.3)
+    model = GAN(GenerativeAdversarial(Sequential([Affine(4, g)]), Sequential([Affine(1, g)])),
+                noise_dim=2, k=3, wgan_param_clamp=0.1)
+    model.fit(data, cost=GeneralizedGANCost(GANCost(func='wasserstein')),
+              optimizer=RMSProp(learning_rate=1e-3), num_epochs=2,
+              callbacks=Callbacks(model, progress_bar=False))
+    # batches 0..3 over two epochs; the generator's first turn is batch 3, in epoch 1
+    assert model.gen_iter == 1 and model.last_gen_batch == 3
+    assert np.isfinite(model.total_cost).all()

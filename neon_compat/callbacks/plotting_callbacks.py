@@ -71,7 +71,7 @@ class GANPlotCallback(Callback):
         for batch, kind in ((model.data_batch, 'data'), (model.noise_batch, 'noise')):
             canvas = self._shape_transform(self._value_transform(batch.get()))
             self._save(canvas, '{}_{}_{:03d}.png'.format(self.filename, kind, epoch))
-        if model.cost.costfunc.func == 'wasserstein':
+        if model.cost.costfunc.func == 'wasserstein' and model.gen_iter > 0:
             from neon_compat.visualize import draw_png
             giter = callback_data['gan/gen_iter'][:]
             done = np.nonzero(giter)

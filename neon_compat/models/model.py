@@ -482,12 +482,13 @@ class GAN(Model):
                 self.gen_iter += 1
             callbacks.on_minibatch_end(epoch, mb_idx)
             self.current_batch += 1
-        if self.gen_iter == last_gen_iter:
-            raise ValueError('GAN: the generator was not trained in this epoch (k={} is more '
-                             'than its {} minibatches)'.format(self.get_k(self.gen_iter),
-                                                               dataset.nbatches))
-        # the mean discriminator cost over the generator updates
-        self.total_cost[:] = self.total_cost / (self.gen_iter - last_gen_iter)
+        # the mean discriminator cost over this epoch's generator updates (an epoch shorter
+        # than k minibatches has none, and the generator's turn comes in a later epoch:
+        # neon stopped with an assertion)
+        if self.gen_iter > last_gen_iter:
+            self.total_cost[:] = self.total_cost / (self.gen_iter - last_gen_iter)
+        else:
+            self.total_cost[:] = self.cost_dis
         self.data_batch, self.noise_batch = x, self.fprop_gen(self.z0)
         self.epoch_in_progress = False
 
