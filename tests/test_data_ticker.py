@@ -80,3 +80,27 @@ def test_draws_follow_the_backend_seed():
         x, _ = next(iter(Ticker(CopyTask(3, 2))))
         first.append(x.get().copy())
     np.testing.assert_array_equal(first[0], first[1])
+
+
+def test_watch_ticker_callback_shows_one_sequence(be, caplog):
+    import logging
+    from neon_compat.callbacks.callbacks import Callbacks
+    from neon_compat.initializers import Gaussian
+    from neon_compat.layers import Recurrent, Affine, GeneralizedCostMask
+    from neon_compat.models import Model
+    from neon_compat.optimizers import RMSProp
+    from neon_compat.transforms import Tanh, Logistic, CrossEntropyBinary
+    task = CopyTask(seq_len_max=3, vec_size=2)
+    data = Ticker(task)
+    data.nbatches = 2
+    model = Model([Recurrent(8, Gaussian(scale=0.3), activation=Tanh()),
+                   Affine(2, Gaussian(scale=0.3), activation=Logistic())])
+    callbacks = Callbacks(model, progress_bar=False)
+    callbacks.add_watch_ticker_callback(data)
+    with caplog.at_level(logging.INFO):
+        model.fit(data, cost=GeneralizedCostMask(CrossEntropyBinary()),
+                  optimizer=RMSProp(), num_epochs=1, callbacks=callbacks)
+    text = caplog.text
+    assert text.index('Inputs') < text.index('Outputs') < text.index('Targets')
+    with pytest.raises(ValueError, match='needs a Ticker'):
+        callbacks.add_watch_ticker_callback([1, 2])

@@ -97,6 +97,10 @@ class Callbacks(NervanaObject):
     def add_save_best_state_callback(self, path):
         self.add_callback(SaveBestStateCallback(path))
 
+    def add_watch_ticker_callback(self, valid):
+        """Show one sequence of a Ticker task each epoch (WatchTickerCallback)."""
+        self.add_callback(WatchTickerCallback(self.model(), valid))
+
     def add_early_stop_callback(self, stop_func):
         self.add_callback(EarlyStopCallback(stop_func))
 
@@ -358,6 +362,35 @@ class TrainMulticostCallback(Callback):
         if index < callback_data['multicost/train'].shape[0]:
             callback_data['multicost/train'][index] = np.mean(self.cost_history, axis=0)
             callback_data['multicost/train_allbranches'][index] = _all_branch_costs(model.cost)
+
+
+class WatchTickerCallback(Callback):
+    """Each epoch, show the inputs, outputs and targets of the first sequence of one
+    minibatch of a Ticker task (its time steps only).
+
+    Arguments:
+        model (Model): the model.
+        valid_set (Ticker): the task's iterator.
+        epoch_freq (int): default 1.
+    """
+
+    def __init__(self, model, valid_set, epoch_freq=1):
+        super(WatchTickerCallback, self).__init__(epoch_freq=epoch_freq)
+        from neon_compat.data.ticker import Ticker
+        if not isinstance(valid_set, Ticker):
+            raise ValueError('WatchTickerCallback needs a Ticker data set, not {}'.format(
+                type(valid_set).__name__))
+        self.model = model
+        self.valid_set = valid_set
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        x, (targets, mask) = next(iter(self.valid_set))
+        y = model.fprop(x, inference=True)
+        steps = 1 + int(np.max(np.nonzero(mask.get())[1])) // self.be.bsz
+        with np.printoptions(formatter={'float': '{: 0.1f}'.format}, linewidth=150):
+            for name, item in (('Inputs', x), ('Outputs', y), ('Targets', targets)):
+                logger.display(name)
+                logger.display(str(item.get()[:, ::self.be.bsz][:, :steps]))
 
 
 class GANCostCallback(Callback):
