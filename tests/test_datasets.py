@@ -60,3 +60,15 @@ def test_cifar10_from_its_archive(be, tmp_path):
     assert data['train'].shape == (3, 32, 32)
     x, _ = next(iter(data['valid']))
     assert x.shape == (3072, 4) and 0 <= x.get().min() and x.get().max() <= 1
+
+
+def test_dataset_path_helpers_never_download(tmp_path):
+    from neon_compat.data import Dataset, DataFileError
+    folder = tmp_path / 'new' / 'sub'
+    assert Dataset._valid_path_append(str(folder)) == str(folder) and folder.is_dir()
+    assert Dataset._valid_path_append(str(folder), 'a.p') == str(folder / 'a.p')
+    assert Dataset._valid_path_append(str(folder), 'a', 'b') == [str(folder / 'a'),
+                                                                  str(folder / 'b')]
+    with pytest.raises(DataFileError, match=r"'/x/m.p' not found\. neon_compat never "
+                                            r"downloads data: get m.p from http://h/d/m.p"):
+        Dataset.fetch_dataset('http://h/d/', 'm.p', '/x/m.p', 10)

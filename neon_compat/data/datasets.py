@@ -58,6 +58,27 @@ class Dataset(NervanaObject):
     def test_iter(self):
         return self.get_iterator('test')
 
+    @staticmethod
+    def _valid_path_append(path, *args):
+        """The folder `path` (created if missing) joined with each of args: the folder
+        itself without args, one path for one, a list for several."""
+        full = os.path.expanduser(path)
+        os.makedirs(full, exist_ok=True)
+        if not os.path.isdir(full):
+            raise DataFileError("'{}' is not a folder".format(path))
+        joined = [os.path.join(full, name) for name in args]
+        if not joined:
+            return path
+        return joined[0] if len(joined) == 1 else joined
+
+    @staticmethod
+    def fetch_dataset(url, sourcefile, destfile, totalsz):
+        """neon downloaded url/sourcefile to destfile here; this never downloads: it says
+        which file to put where."""
+        raise DataFileError(
+            "'{}' not found. neon_compat never downloads data: get {} from {}/{} and put it "
+            "there".format(destfile, sourcefile, url.rstrip('/'), sourcefile))
+
     def _find_file(self, filename=None):
         """The path of a data file (default `filename`) under `path`; a clear error,
         never a download, when it is absent."""
