@@ -30,8 +30,12 @@ def extract_valid_args(args, func, startidx=0):
     return dict((k, v) for k, v in vars(args).items() if k in names)
 
 
+def _traceback_from_environment():
+    return os.environ.get('NEON_TRACEBACK', '') not in ('', '0')
+
+
 # -vv and more (or NEON_TRACEBACK=1) show the traceback of a user error too
-_SHOW_TRACEBACK = [os.environ.get('NEON_TRACEBACK', '') not in ('', '0')]
+_SHOW_TRACEBACK = [_traceback_from_environment()]
 
 
 def _one_line_user_errors(exc_type, exc, tb, _default=sys.excepthook):
@@ -190,8 +194,7 @@ class NeonArgparser(configargparse.ArgumentParser):
         """Parse sys.argv, set up logging and (with gen_be) the backend; return args."""
         sys.excepthook = _one_line_user_errors
         args = super(NeonArgparser, self).parse_args()
-        if args.verbose >= 3:  # -vv
-            _SHOW_TRACEBACK[0] = True
+        _SHOW_TRACEBACK[0] = args.verbose >= 3 or _traceback_from_environment()  # -vv
         self._setup_logging(args)
         for path in ('data_dir', 'save_path', 'model_file', 'output_file', 'logfile'):
             if getattr(args, path):
