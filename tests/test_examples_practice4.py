@@ -1,5 +1,6 @@
 """The Practice 4 pipeline end to end on a small synthetic release, and its error exits."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -55,7 +56,8 @@ def test_stack_then_transfer_prints_accuracy(data_root, tmp_path):
     assert "Successfully copied layer # 1 'fc_1'" in stack.stdout
     transfer = run([os.path.join(P4, 'main_transfer.py'), '-b', 'cpu', '-e', '4', '-z', '16',
                     '--data_root', str(data_root), '--save_path', 'model.prm',
-                    '--source_model', 'stack.prm', '-r', '0'], tmp_path)
+                    '--source_model', 'stack.prm', '-r', '0', '-o', 'transfer_curves.h5'],
+                   tmp_path)
     assert transfer.returncode == 0, transfer.stderr
     assert "Successfully copied layer # 4 'fc_2'" in transfer.stdout
     assert "Unable to copy layer # 7 'cls'" in transfer.stdout
@@ -74,6 +76,17 @@ def test_stack_then_transfer_prints_accuracy(data_root, tmp_path):
     printed = float(accuracy[0][len('Accuracy = '):-1])
     assert 100 * np.mean(np.array(predicted) == labels) == pytest.approx(printed, abs=0.051)
     assert (tmp_path / 'model.prm').is_file()
+    # the demo's README.txt states the same accuracy, on the test set, and names each file
+    shutil.copytree(str(data_root), str(tmp_path / 'data_wiki'))
+    readme = run([os.path.join(DATA_TOOLS, 'write_demo_readme.py'), '.'], tmp_path)
+    assert readme.returncode == 0, readme.stderr
+    text = (tmp_path / 'README.txt').read_text()
+    assert 'Result: %.1f%% accuracy on the test set (%d of %d test faces) after 4 epochs' % (
+        printed, sum(np.array(predicted) == labels), len(labels)) in text
+    assert '%d test faces), cpu backend' % len(labels) in text
+    for name in ('model.prm', 'inference.txt', 'transfer_curves.h5', 'data_wiki/'):
+        assert '\n  ' + name + ' ' in text
+    assert 'images are %dx%d' % (SIZE, SIZE) in text
 
 
 def assert_one_line_error(result, *fragments):
