@@ -24,13 +24,15 @@ setup(
     ],
     entry_points={
         'console_scripts': ['neon-convert-vgg16 = neon_compat.util.convert:main',
-                            'neon-visualize = neon_compat.visualize:main'],
+                            'neon-visualize = neon_compat.visualize:main',
+                            'neon-onnx-export = neon_compat.util.onnx_export:main'],
     },
     extras_require={
         'gpu': ['cupy-cuda12x>=13'],  # = gpu-cuda12
         'gpu-cuda12': ['cupy-cuda12x>=13'],
         'gpu-cuda13': ['cupy-cuda13x>=13'],
-        'test': ['pytest>=7'],
+        'onnx': ['onnx>=1.16'],
+        'test': ['pytest>=7', 'onnx>=1.16', 'onnxruntime>=1.17'],
         'lint': ['ruff==0.17.6'],
         'bench': ['torch==2.13.0'],
     },

@@ -190,3 +190,9 @@ def test_tree_alphas_weight_the_trunk_gradients(backend64):
     model.initialize(3)
     check_alpha_weighted_gradients(be, model.layers, [trunk], heads, [1.0, 0.5], 3,
                                    lambda y: y)
+
+
+def test_a_first_layer_that_only_views_its_input_is_named(backend_default):
+    from neon_compat.layers import Reshape
+    with pytest.raises(ValueError, match=r"\(Reshape 'first' does not\): put a layer"):
+        Model([Reshape((5, 3), name='first'), Affine(nout=2, init=Gaussian())])

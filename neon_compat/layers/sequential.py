@@ -220,8 +220,9 @@ class Sequential(LayerContainer):
         self._layers = [x for x in self.layers if type(x) is not BranchNode]
         root = self._layers[0]
         if not (root.owns_output or type(root) in (Dropout, DataTransform)):
-            raise ValueError('the first layer of a Sequential must own its outputs '
-                             '({} does not)'.format(root))
+            raise ValueError("the first layer of a Sequential must own its outputs ({} '{}' "
+                             "does not): put a layer that computes its outputs, or a "
+                             "DataTransform, first".format(type(root).__name__, root.name))
 
     def configure(self, in_obj):
         if in_obj:

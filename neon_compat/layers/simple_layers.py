@@ -153,8 +153,8 @@ class Reshape(Layer):
         self.owns_output = False
 
     def __str__(self):
-        return "Reshape Layer '{}' input shape {} to {}".format(self.name, self.in_shape,
-                                                                self.reshape)
+        return "Reshape Layer '{}' input shape {} to {}".format(
+            self.name, getattr(self, 'in_shape', None), self.reshape)
 
     def configure(self, in_obj):
         super(Reshape, self).configure(in_obj)

@@ -1,0 +1,267 @@
+"""Export a trained network to ONNX, to run it outside neon (onnxruntime, PyTorch ...).
+
+    python -m neon_compat.util.onnx_export model.prm --input_shape 3,32,32 -o model.onnx
+    neon-onnx-export model.prm --input_shape 3,32,32 -o model.onnx
+
+or in Python: ``onnx_export(model, 'model.onnx')`` for a `Model` already initialized
+(trained, or loaded and given its input shape).
+
+The ONNX graph takes what ``model.get_outputs`` takes, one example per row: input
+``x`` of shape (N, features), the features in neon's (C, H, W) order, and returns
+``y`` of shape (N, outputs), the rows of ``model.get_outputs``. It is the inference
+network: BatchNorm uses its running statistics, Dropout scales by `keep`.
+
+Exported: DataTransform, Activation (Identity, Rectlin, Rectlinclip, Explin, Normalizer,
+Softmax, PixelwiseSoftmax, Tanh, Logistic, Sign), Linear and Bias (so Affine),
+Convolution (so Conv, with or without bias), Pooling (max, avg), BatchNorm, Dropout.
+Any other layer stops the export with an error naming it.
+"""
+import argparse
+import sys
+
+import numpy as np
+
+OPSET = 17
+IR_VERSION = 8  # what onnxruntime releases of the last years load (opset 17 needs 8)
+
+
+class ExportError(ValueError):
+    """A layer or transform that has no ONNX translation here."""
+
+
+def _import_onnx():
+    try:
+        import onnx
+        from onnx import helper, numpy_helper
+    except ImportError:
+        raise ExportError("the onnx package is not installed: pip install "
+                          "'neon-compat[onnx]' (or pip install onnx)") from None
+    return onnx, helper, numpy_helper
+
+
+class _Graph(object):
+    """Nodes and constants of the graph being built; `x` names the current tensor."""
+
+    def __init__(self, helper, numpy_helper):
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.nodes, self.initializers = [], []
+        self.count = 0
+
+    def name(self, hint):
+        self.count += 1
+        return '%s_%d' % (hint, self.count)
+
+    def const(self, array, hint, dtype=np.float32):
+        name = self.name(hint)
+        self.initializers.append(self.numpy_helper.from_array(
+            np.ascontiguousarray(np.asarray(array, dtype=dtype)), name))
+        return name
+
+    def op(self, op_type, inputs, hint, **attrs):
+        out = self.name(hint)
+        self.nodes.append(self.helper.make_node(op_type, inputs, [out], **attrs))
+        return out
+
+
+def _host(tensor):
+    return np.asarray(tensor.get(), dtype=np.float32)
+
+
+class _Exporter(object):
+    """Walks the layers, keeping the current tensor either flat (N, F) or image (N, C, H, W)."""
+
+    def __init__(self, graph):
+        self.g = graph
+
+    def to_image(self, x, layer):
+        shape = layer.in_shape
+        if not (isinstance(shape, tuple) and len(shape) == 3):
+            raise ExportError("layer '%s' (%s) takes images, but its input has shape %r"
+                              % (layer.name, type(layer).__name__, shape))
+        if self.image:
+            return x
+        self.image = True
+        return self.g.op('Reshape', [x, self.g.const((-1,) + shape, 'shape', np.int64)],
+                         'image')
+
+    def to_flat(self, x):
+        if not self.image:
+            return x
+        self.image = False
+        return self.g.op('Flatten', [x], 'flat', axis=1)
+
+    def transform(self, x, transform, layer):
+        g, kind = self.g, type(transform).__name__
+        if kind == 'Identity':
+            return x
+        if kind in ('Rectlin', 'Rectlinclip'):
+            x = g.op('LeakyRelu', [x], 'relu', alpha=float(transform.slope)) \
+                if transform.slope else g.op('Relu', [x], 'relu')
+            if kind == 'Rectlinclip':
+                x = g.op('Min', [x, g.const(transform.xcut, 'xcut')], 'clip')
+            return x
+        if kind == 'Explin':
+            return g.op('Elu', [x], 'elu', alpha=float(transform.alpha))
+        if kind == 'Normalizer':
+            return g.op('Div', [x, g.const(transform.divisor, 'divisor')], 'normalized')
+        if kind == 'Softmax':
+            if self.image or transform.axis != 0:
+                raise ExportError("layer '%s': Softmax is exported over the features of flat "
+                                  "inputs only (axis 0)" % layer.name)
+            return g.op('Softmax', [x], 'softmax', axis=1)
+        if kind == 'PixelwiseSoftmax':
+            return g.op('Softmax', [self.to_image(x, layer)], 'softmax', axis=1)
+        simple = {'Tanh': 'Tanh', 'Logistic': 'Sigmoid', 'Sign': 'Sign'}
+        if kind in simple:
+            return g.op(simple[kind], [x], kind.lower())
+        raise ExportError("layer '%s': the transform %s has no ONNX export" % (layer.name, kind))
+
+    def layer(self, x, layer):
+        kind = type(layer).__name__
+        method = getattr(self, 'layer_' + kind, None)
+        if method is None:
+            raise ExportError("layer '%s' (%s) cannot be exported to ONNX; exported layers: "
+                              "see neon_compat.util.onnx_export" % (layer.name, kind))
+        return method(x, layer)
+
+    def layer_DataTransform(self, x, layer):
+        return self.transform(x, layer.transform, layer)
+
+    def layer_Activation(self, x, layer):
+        return self.transform(x, layer.transform, layer)
+
+    def layer_Linear(self, x, layer):
+        x = self.to_flat(x)
+        return self.g.op('Gemm', [x, self.g.const(_host(layer.W), layer.name + '_W')],
+                         'linear', transB=1)
+
+    def layer_Bias(self, x, layer):
+        b = _host(layer.W).reshape(-1)
+        shape = (1, -1, 1, 1) if self.image else (1, -1)
+        return self.g.op('Add', [x, self.g.const(b.reshape(shape), layer.name + '_b')], 'bias')
+
+    def layer_Convolution(self, x, layer):
+        x = self.to_image(x, layer)
+        p = layer.nglayer
+        if p.T != 1 or p.D != 1:
+            raise ExportError("layer '%s': convolutions of volumes are not exported"
+                              % layer.name)
+        weights = _host(layer.W).reshape(p.C, p.R, p.S, p.K).transpose(3, 0, 1, 2)
+        inputs = [x, self.g.const(weights, layer.name + '_W')]
+        if getattr(layer, 'weight_bias', None) is not None:
+            inputs.append(self.g.const(_host(layer.weight_bias).reshape(-1),
+                                       layer.name + '_b'))
+        _, pad_h, pad_w = p.padding
+        return self.g.op('Conv', inputs, 'conv', kernel_shape=[p.R, p.S],
+                         strides=list(p.strides[1:]), dilations=list(p.dilation[1:]),
+                         pads=[pad_h, pad_w, pad_h, pad_w])
+
+    layer_Convolution_bias = layer_Convolution
+
+    def layer_Pooling(self, x, layer):
+        x = self.to_image(x, layer)
+        p = layer.nglayer
+        _, _, pad_h, pad_w = p.padding
+        if layer.be.check_caffe_compat():
+            raise ExportError("layer '%s': pooling in caffe compatibility mode is not "
+                              "exported" % layer.name)
+        attrs = dict(kernel_shape=[p.R, p.S], strides=list(p.strides[2:]),
+                     pads=[pad_h, pad_w, pad_h, pad_w])
+        if layer.op == 'max':
+            return self.g.op('MaxPool', [x], 'maxpool', **attrs)
+        if layer.op == 'avg':
+            return self.g.op('AveragePool', [x], 'avgpool', count_include_pad=0, **attrs)
+        raise ExportError("layer '%s': pooling op %r is not exported" % (layer.name, layer.op))
+
+    def layer_BatchNorm(self, x, layer):
+        g, n = self.g, layer.name
+        inputs = [x] + [g.const(_host(t).reshape(-1), n + '_' + what) for t, what in
+                        ((layer.gamma, 'gamma'), (layer.beta, 'beta'),
+                         (layer.gmean, 'mean'), (layer.gvar, 'var'))]
+        return g.op('BatchNormalization', inputs, 'batchnorm', epsilon=float(layer.eps))
+
+    def layer_Dropout(self, x, layer):
+        if layer.be.check_caffe_compat():
+            return x
+        return self.g.op('Mul', [x, self.g.const(layer.keep, layer.name + '_keep')], 'dropout')
+
+
+def _input_features(shape):
+    return int(np.prod(shape))
+
+
+def onnx_export(model, path, input_shape=None):
+    """Write `model` (a Model, or a model file) as an ONNX file at `path`.
+
+    input_shape: the shape of one example, (C, H, W) or features; needed when the model
+    is not initialized yet (a model file). Returns the onnx ModelProto.
+    """
+    onnx, helper, numpy_helper = _import_onnx()
+    from neon_compat.models import Model
+    if isinstance(model, str):
+        model = Model(model)
+    if not model.initialized:
+        if input_shape is None:
+            raise ExportError("the model is not initialized: give input_shape, the shape "
+                              "of one example, e.g. (3, 32, 32)")
+        model.initialize(tuple(input_shape) if not isinstance(input_shape, int)
+                         else input_shape)
+    layers = model.layers.layers
+    in_shape = layers[0].in_shape
+    in_shape = in_shape if isinstance(in_shape, tuple) else (in_shape,)
+    graph = _Graph(helper, numpy_helper)
+    exporter = _Exporter(graph)
+    exporter.image = False
+    x = 'x'
+    for layer in layers:
+        x = exporter.layer(x, layer)
+    x = exporter.to_flat(x)
+    graph.nodes.append(helper.make_node('Identity', [x], ['y']))
+    out_features = _input_features(layers[-1].out_shape)
+    onnx_graph = helper.make_graph(
+        graph.nodes, 'neon_compat_model',
+        [helper.make_tensor_value_info('x', onnx.TensorProto.FLOAT,
+                                       ['N', _input_features(in_shape)])],
+        [helper.make_tensor_value_info('y', onnx.TensorProto.FLOAT, ['N', out_features])],
+        graph.initializers)
+    proto = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid('', OPSET)],
+                              producer_name='neon_compat', ir_version=IR_VERSION)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, path)
+    return proto
+
+
+def _shape(text):
+    try:
+        dims = tuple(int(d) for d in text.split(','))
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a shape: give whole numbers separated by "
+                                         "commas, e.g. 3,32,32" % text) from None
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError("%r is not a shape: each size must be at least 1"
+                                         % text)
+    return dims if len(dims) > 1 else dims[0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='neon-onnx-export',
+                                     description='Export a neon model file to ONNX.')
+    parser.add_argument('model_file', help='a model file written by neon or neon_compat')
+    parser.add_argument('--input_shape', type=_shape, required=True,
+                        help='the shape of one example: C,H,W for images, or features')
+    parser.add_argument('-o', '--output', required=True, help='the .onnx file to write')
+    parser.add_argument('-b', '--backend', default='cpu', choices=('cpu', 'gpu'))
+    args = parser.parse_args(argv)
+    from neon_compat.backends import gen_backend
+    from neon_compat import ModelFileError
+    gen_backend(args.backend, batch_size=1)
+    try:
+        onnx_export(args.model_file, args.output, args.input_shape)
+    except (ExportError, ModelFileError, IOError, ValueError) as err:
+        parser.exit(1, 'neon-onnx-export: error: %s\n' % err)
+    print('ONNX model written to %s' % args.output)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

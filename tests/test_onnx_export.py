@@ -1,0 +1,177 @@
+"""ONNX export: onnxruntime on the exported graph gives model.get_outputs, for the course
+networks and for every exported layer and transform; the rest is refused by name."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnxruntime as ort  # the test extra installs it
+import pytest
+
+from neon_compat.data import ArrayIterator
+from neon_compat.initializers import Constant, Gaussian
+from neon_compat.layers import (Activation, Affine, BatchNorm, Bias, Conv, DataTransform,
+                                Dropout, LSTM, Pooling, Reshape)
+from neon_compat.models import Model
+from neon_compat.transforms import (Explin, Identity, Logistic, Normalizer, PixelwiseSoftmax,
+                                    Rectlin, Rectlinclip, Sign, Softmax, Tanh)
+from neon_compat.util.onnx_export import ExportError, onnx_export
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for practice in ('practice3_transfer', 'practice4_autoencoders', 'practice5_rnn'):
+    sys.path.insert(0, os.path.join(ROOT, 'examples', practice))
+
+pytestmark = pytest.mark.usefixtures('backend_default')
+
+
+def inputs(shape, n=16, seed=0):
+    return np.random.RandomState(seed).uniform(0, 255, (n, int(np.prod(shape)))).astype(
+        np.float32)
+
+
+def assert_onnx_matches(model, shape, path, X=None):
+    X = inputs(shape) if X is None else X
+    data = ArrayIterator(X, None, make_onehot=False, lshape=shape)
+    model.initialize(data)
+    expected = model.get_outputs(data)
+    onnx_export(model, str(path))
+    got = ort.InferenceSession(str(path)).run(None, {'x': X})[0]
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+    return expected
+
+
+def test_practice4_target_network(tmp_path):
+    import ae_models
+    model, _ = ae_models.generate_mlp_target_model()
+    assert_onnx_matches(model, (3, 16, 16), tmp_path / 'p4.onnx')
+
+
+def test_practice4_stacked_autoencoder(tmp_path):
+    import ae_models
+    model, _ = ae_models.generate_mlp_ae_stacked_step1_model((3, 16, 16))
+    out = assert_onnx_matches(model, (3, 16, 16), tmp_path / 'ae.onnx')
+    assert out.shape == (16, 3 * 16 * 16)
+
+
+def test_practice3_vgg16_transfer_network(tmp_path):
+    import tl_models
+    model, _ = tl_models.generate_vgg_16_transfer_model()
+    # the softmax of an untrained VGG sits near 0.5: compare the logits as well
+    model.layers.layers[-1].transform = Identity()
+    logits = assert_onnx_matches(model, (3, 32, 32), tmp_path / 'vgg.onnx')
+    assert np.ptp(logits) > 1e-2
+
+
+def test_practice5_renet_is_refused_naming_the_layer(tmp_path):
+    import rnn_models
+    model, _ = rnn_models.generate_rnn_model((3, 32, 32))
+    with pytest.raises(ExportError, match=r"cannot be exported to ONNX"):
+        assert_onnx_matches(model, (3, 32, 32), tmp_path / 'renet.onnx')
+
+
+def randomize_batchnorm(model, rng):
+    for layer in model.layers.layers:
+        if isinstance(layer, BatchNorm):
+            n = layer.gmean.shape[0]
+            layer.gmean[:] = rng.normal(0, 1, (n, 1))
+            layer.gvar[:] = rng.uniform(0.5, 2, (n, 1))
+            layer.gamma[:] = rng.uniform(0.5, 2, (n, 1))
+            layer.beta[:] = rng.normal(0, 1, (n, 1))
+
+
+def test_every_exported_layer_in_one_convnet(tmp_path):
+    init = Gaussian(scale=0.1)
+    layers = [
+        DataTransform(transform=Normalizer(divisor=128.0)),
+        Conv((3, 3, 4), init=init, bias=Constant(0.1), padding=1, strides=1,
+             activation=Explin(alpha=0.5)),
+        BatchNorm(),
+        Pooling(3, strides=2, padding=1, op='max'),
+        Conv((3, 3, 6), init=init, padding=2, dilation=2, strides=2),
+        Bias(init=Gaussian(scale=0.5)),
+        Activation(Rectlin(slope=0.1)),
+        Pooling(2, strides=1, padding=1, op='avg'),
+        Activation(PixelwiseSoftmax(c=6)),
+        Affine(nout=12, init=init, bias=Gaussian(scale=0.5), activation=Rectlinclip(xcut=0.3)),
+        BatchNorm(),
+        Dropout(keep=0.8),
+        Affine(nout=10, init=init, activation=Sign()),
+        Affine(nout=3, init=init, bias=Constant(0.2), activation=Softmax()),
+    ]
+    model = Model(layers)
+    shape = (3, 11, 11)
+    data = ArrayIterator(inputs(shape), None, make_onehot=False, lshape=shape)
+    model.initialize(data)
+    randomize_batchnorm(model, np.random.RandomState(1))
+    assert_onnx_matches(model, shape, tmp_path / 'all.onnx')
+
+
+@pytest.mark.parametrize('transform', [Tanh(), Logistic(), Rectlin(), Identity()])
+def test_flat_transforms(tmp_path, transform):
+    model = Model([Affine(nout=7, init=Gaussian(scale=0.01), bias=Constant(-0.5),
+                          activation=transform)])
+    out = assert_onnx_matches(model, (5,), tmp_path / 'flat.onnx')
+    assert np.ptp(out) > 0
+
+
+def test_unsupported_layers_are_named(tmp_path):
+    model = Model([LSTM(4, Gaussian(), activation=Tanh(), gate_activation=Logistic(),
+                        name='my_lstm')])
+    data = ArrayIterator(inputs((3, 5)), None, make_onehot=False, lshape=(3, 5))
+    model.initialize(data)
+    with pytest.raises(ExportError, match=r"layer 'my_lstm' \(LSTM\) cannot be exported"):
+        onnx_export(model, str(tmp_path / 'lstm.onnx'))
+    assert not (tmp_path / 'lstm.onnx').exists()
+    model = Model([Affine(nout=15, init=Gaussian()), Reshape((5, 3)),
+                   Affine(nout=2, init=Gaussian())])
+    model.initialize(ArrayIterator(inputs((15,)), None, make_onehot=False))
+    with pytest.raises(ExportError, match=r"\(Reshape\) cannot be exported"):
+        onnx_export(model, str(tmp_path / 'reshape.onnx'))
+
+
+def test_an_uninitialized_model_needs_its_input_shape(tmp_path):
+    model = Model([Affine(nout=2, init=Gaussian())])
+    with pytest.raises(ExportError, match='give input_shape'):
+        onnx_export(model, str(tmp_path / 'm.onnx'))
+
+
+def run_cli(args, cwd):
+    return subprocess.run([sys.executable, '-m', 'neon_compat.util.onnx_export'] + args,
+                          cwd=str(cwd), capture_output=True, text=True, timeout=300)
+
+
+def test_cli_exports_a_model_file(tmp_path):
+    import ae_models
+    model, _ = ae_models.generate_mlp_target_model()
+    shape = (3, 8, 8)
+    X = inputs(shape)
+    data = ArrayIterator(X, None, make_onehot=False, lshape=shape)
+    model.initialize(data)
+    expected = model.get_outputs(data)
+    model.save_params(str(tmp_path / 'model.prm'))
+    done = run_cli(['model.prm', '--input_shape', '3,8,8', '-o', 'model.onnx'], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert 'ONNX model written to model.onnx' in done.stdout
+    got = ort.InferenceSession(str(tmp_path / 'model.onnx')).run(None, {'x': X})[0]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize('args, code, message', [
+    (['missing.prm', '--input_shape', '3,8,8', '-o', 'm.onnx'], 1, 'missing.prm'),
+    (['model.prm', '--input_shape', '3,x,8', '-o', 'm.onnx'], 2, "'3,x,8' is not a shape"),
+    (['model.prm', '--input_shape', '3,8', '-o', 'm.onnx'], 1, 'holds loaded weights'),
+])
+def test_cli_bad_input_is_one_line(tmp_path, args, code, message):
+    model = Model([Affine(nout=2, init=Gaussian())])
+    model.initialize(ArrayIterator(inputs((3, 8, 8)), None, make_onehot=False,
+                                   lshape=(3, 8, 8)))
+    model.save_params(str(tmp_path / 'model.prm'))
+    done = run_cli(args, tmp_path)
+    assert done.returncode == code, (done.stdout, done.stderr)
+    assert 'Traceback' not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith('neon-onnx-export: error: ')
+    assert message in last
+    assert not (tmp_path / 'm.onnx').exists()
