@@ -11,7 +11,7 @@ import pytest
 from neon_compat.data import ArrayIterator
 from neon_compat.initializers import Constant, Gaussian
 from neon_compat.layers import (Activation, Affine, BatchNorm, Bias, Conv, DataTransform,
-                                Dropout, LSTM, Pooling, Reshape)
+                                Deconv, Dropout, LSTM, Pooling, Reshape)
 from neon_compat.models import Model
 from neon_compat.transforms import (Explin, Identity, Logistic, Normalizer, PixelwiseSoftmax,
                                     Rectlin, Rectlinclip, Sign, Softmax, Tanh)
@@ -108,6 +108,20 @@ def test_every_exported_layer_in_one_convnet(tmp_path):
     assert_onnx_matches(model, shape, tmp_path / 'all.onnx')
 
 
+def test_deconvolutions_as_in_a_dcgan_generator(tmp_path):
+    init = Gaussian(scale=0.1)
+    model = Model([
+        Affine(nout=4 * 3 * 3, init=init, bias=Constant(0.1), activation=Rectlin()),
+        Reshape((4, 3, 3)),
+        Deconv((4, 4, 5), init=init, strides=2, padding=1, bias=Constant(0.05),
+               activation=Rectlin()),
+        Deconv((3, 3, 2), init=init, strides=1, padding=0, dilation=2, activation=Tanh()),
+    ])
+    out = assert_onnx_matches(model, (6,), tmp_path / 'gen.onnx',
+                              X=inputs((6,)) / 255.0)
+    assert out.shape == (16, 2 * 10 * 10) and np.ptp(out) > 1e-2
+
+
 @pytest.mark.parametrize('transform', [Tanh(), Logistic(), Rectlin(), Identity()])
 def test_flat_transforms(tmp_path, transform):
     model = Model([Affine(nout=7, init=Gaussian(scale=0.01), bias=Constant(-0.5),
@@ -127,7 +141,8 @@ def test_unsupported_layers_are_named(tmp_path):
     model = Model([Affine(nout=15, init=Gaussian()), Reshape((5, 3)),
                    Affine(nout=2, init=Gaussian())])
     model.initialize(ArrayIterator(inputs((15,)), None, make_onehot=False))
-    with pytest.raises(ExportError, match=r"\(Reshape\) cannot be exported"):
+    with pytest.raises(ExportError, match=r"\(Reshape\): reshapes to or from \(features, "
+                                          r"time\) sequences are not exported"):
         onnx_export(model, str(tmp_path / 'reshape.onnx'))
 
 

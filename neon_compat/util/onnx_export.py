@@ -13,7 +13,8 @@ network: BatchNorm uses its running statistics, Dropout scales by `keep`.
 
 Exported: DataTransform, Activation (Identity, Rectlin, Rectlinclip, Explin, Normalizer,
 Softmax, PixelwiseSoftmax, Tanh, Logistic, Sign), Linear and Bias (so Affine),
-Convolution (so Conv, with or without bias), Pooling (max, avg), BatchNorm, Dropout.
+Convolution (so Conv, with or without bias), Deconvolution (so Deconv), Pooling (max,
+avg), BatchNorm, Dropout, Reshape (between flat features and images).
 Any other layer stops the export with an error naming it.
 """
 import argparse
@@ -158,6 +159,20 @@ class _Exporter(object):
 
     layer_Convolution_bias = layer_Convolution
 
+    def layer_Deconvolution(self, x, layer):
+        # nglayer is the convolution C -> K whose input gradient the deconvolution computes;
+        # ONNX ConvTranspose takes that convolution's (K, C, R, S) filters as they are
+        x = self.to_image(x, layer)
+        p = layer.nglayer
+        if p.T != 1 or p.D != 1:
+            raise ExportError("layer '%s': deconvolutions of volumes are not exported"
+                              % layer.name)
+        weights = _host(layer.W).reshape(p.C, p.R, p.S, p.K).transpose(3, 0, 1, 2)
+        _, pad_h, pad_w = p.padding
+        return self.g.op('ConvTranspose', [x, self.g.const(weights, layer.name + '_W')],
+                         'deconv', kernel_shape=[p.R, p.S], strides=list(p.strides[1:]),
+                         dilations=list(p.dilation[1:]), pads=[pad_h, pad_w, pad_h, pad_w])
+
     def layer_Pooling(self, x, layer):
         x = self.to_image(x, layer)
         p = layer.nglayer
@@ -172,6 +187,21 @@ class _Exporter(object):
         if layer.op == 'avg':
             return self.g.op('AveragePool', [x], 'avgpool', count_include_pad=0, **attrs)
         raise ExportError("layer '%s': pooling op %r is not exported" % (layer.name, layer.op))
+
+    def layer_Reshape(self, x, layer):
+        # with no (features, time) sequence on either side the buffer stays (features, N):
+        # the reshape only regroups the features, in the same C, H, W order
+        shapes = (layer.in_shape, layer.out_shape)
+        if any(isinstance(shape, tuple) and len(shape) == 2 and shape[1] != 1
+               for shape in shapes):
+            raise ExportError("layer '%s' (Reshape): reshapes to or from (features, time) "
+                              "sequences are not exported" % layer.name)
+        x = self.to_flat(x)
+        if isinstance(layer.out_shape, tuple) and len(layer.out_shape) == 3:
+            self.image = True
+            x = self.g.op('Reshape', [x, self.g.const((-1,) + layer.out_shape, 'shape',
+                                                      np.int64)], 'image')
+        return x
 
     def layer_BatchNorm(self, x, layer):
         g, n = self.g, layer.name
