@@ -141,37 +141,32 @@ class _Exporter(object):
         shape = (1, -1, 1, 1) if self.image else (1, -1)
         return self.g.op('Add', [x, self.g.const(b.reshape(shape), layer.name + '_b')], 'bias')
 
-    def layer_Convolution(self, x, layer):
+    def filtering(self, x, layer, op_type):
+        """Conv or ConvTranspose of `layer`. nglayer is always the convolution C -> K (for
+        a deconvolution, the one whose input gradient it computes); both ONNX ops take
+        that convolution's filters as (K, C, R, S)."""
         x = self.to_image(x, layer)
         p = layer.nglayer
         if p.T != 1 or p.D != 1:
-            raise ExportError("layer '%s': convolutions of volumes are not exported"
-                              % layer.name)
+            raise ExportError("layer '%s': %s of volumes are not exported"
+                              % (layer.name, type(layer).__name__))
         weights = _host(layer.W).reshape(p.C, p.R, p.S, p.K).transpose(3, 0, 1, 2)
         inputs = [x, self.g.const(weights, layer.name + '_W')]
         if getattr(layer, 'weight_bias', None) is not None:
             inputs.append(self.g.const(_host(layer.weight_bias).reshape(-1),
                                        layer.name + '_b'))
         _, pad_h, pad_w = p.padding
-        return self.g.op('Conv', inputs, 'conv', kernel_shape=[p.R, p.S],
+        return self.g.op(op_type, inputs, op_type.lower(), kernel_shape=[p.R, p.S],
                          strides=list(p.strides[1:]), dilations=list(p.dilation[1:]),
                          pads=[pad_h, pad_w, pad_h, pad_w])
+
+    def layer_Convolution(self, x, layer):
+        return self.filtering(x, layer, 'Conv')
 
     layer_Convolution_bias = layer_Convolution
 
     def layer_Deconvolution(self, x, layer):
-        # nglayer is the convolution C -> K whose input gradient the deconvolution computes;
-        # ONNX ConvTranspose takes that convolution's (K, C, R, S) filters as they are
-        x = self.to_image(x, layer)
-        p = layer.nglayer
-        if p.T != 1 or p.D != 1:
-            raise ExportError("layer '%s': deconvolutions of volumes are not exported"
-                              % layer.name)
-        weights = _host(layer.W).reshape(p.C, p.R, p.S, p.K).transpose(3, 0, 1, 2)
-        _, pad_h, pad_w = p.padding
-        return self.g.op('ConvTranspose', [x, self.g.const(weights, layer.name + '_W')],
-                         'deconv', kernel_shape=[p.R, p.S], strides=list(p.strides[1:]),
-                         dilations=list(p.dilation[1:]), pads=[pad_h, pad_w, pad_h, pad_w])
+        return self.filtering(x, layer, 'ConvTranspose')
 
     def layer_Pooling(self, x, layer):
         x = self.to_image(x, layer)
