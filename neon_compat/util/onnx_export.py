@@ -41,7 +41,7 @@ def _import_onnx():
 
 
 class _Graph(object):
-    """Nodes and constants of the graph being built; `x` names the current tensor."""
+    """Nodes and constants (initializers) of the graph being built."""
 
     def __init__(self, helper, numpy_helper):
         self.helper, self.numpy_helper = helper, numpy_helper
@@ -73,6 +73,7 @@ class _Exporter(object):
 
     def __init__(self, graph):
         self.g = graph
+        self.image = False
 
     def to_image(self, x, layer):
         shape = layer.in_shape
@@ -223,6 +224,7 @@ def onnx_export(model, path, input_shape=None):
     """
     onnx, helper, numpy_helper = _import_onnx()
     from neon_compat.models import Model
+    from neon_compat.util.persist import atomic_write
     if isinstance(model, str):
         model = Model(model)
     if not model.initialized:
@@ -236,7 +238,6 @@ def onnx_export(model, path, input_shape=None):
     in_shape = in_shape if isinstance(in_shape, tuple) else (in_shape,)
     graph = _Graph(helper, numpy_helper)
     exporter = _Exporter(graph)
-    exporter.image = False
     x = 'x'
     for layer in layers:
         x = exporter.layer(x, layer)
@@ -252,7 +253,8 @@ def onnx_export(model, path, input_shape=None):
     proto = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid('', OPSET)],
                               producer_name='neon_compat', ir_version=IR_VERSION)
     onnx.checker.check_model(proto)
-    onnx.save(proto, path)
+    # atomic as the model files: an existing .onnx survives a crash mid-write
+    atomic_write(path, lambda f: f.write(proto.SerializeToString()))
     return proto
 
 
