@@ -41,9 +41,10 @@ def inference_accuracy(path):
     return correct, total
 
 
-def count_images(path):
+def split_size(path):
+    """(images, side of the square images) of a prepared train.h5 / test.h5."""
     with h5py.File(path, 'r') as f:
-        return len(f['input'])
+        return len(f['input']), int(f['input'].attrs['lshape'][-1])
 
 
 def human_size(nbytes):
@@ -68,8 +69,8 @@ def main(argv=None):
     if not os.path.isfile(inference):
         parser.error('%s not found: run the demo first (make demo)' % inference)
     correct, total = inference_accuracy(inference)
-    n_train = count_images(os.path.join(folder, 'data_wiki', 'train.h5'))
-    n_test = count_images(os.path.join(folder, 'data_wiki', 'test.h5'))
+    n_train, _ = split_size(os.path.join(folder, 'data_wiki', 'train.h5'))
+    n_test, side = split_size(os.path.join(folder, 'data_wiki', 'test.h5'))
     with h5py.File(os.path.join(folder, 'transfer_curves.h5'), 'r') as f:
         epochs = len(f['metrics/Accuracy'])
     lines = [
@@ -95,7 +96,7 @@ def main(argv=None):
         'and model_outputs_step0_*.h5 (the encoded faces the second step trains on). '
         'Run the script of',
         'examples/practice4_autoencoders by hand to keep them. The images are %dx%d '
-        'to keep this folder' % ((count_image_side(folder),) * 2),
+        'to keep this folder' % (side, side),
         'small; the document\'s 128x128: make demo DEMO_SIZE=128.',
         '',
         'The lines "Unable to copy layer # N \'NAME\'" in the output are expected: the '
@@ -108,11 +109,6 @@ def main(argv=None):
     with open(os.path.join(folder, 'README.txt'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     print('What each file is: %s' % os.path.join(folder, 'README.txt'))
-
-
-def count_image_side(folder):
-    with h5py.File(os.path.join(folder, 'data_wiki', 'test.h5'), 'r') as f:
-        return int(f['input'].attrs['lshape'][-1])
 
 
 if __name__ == '__main__':

@@ -14,22 +14,30 @@ class Task(NervanaObject):
     """Base of the tasks: `synthesize(inputs, targets, mask)` fills one minibatch."""
 
     def fetch_io(self, time_steps):
-        """Zeroed host (inputs, outputs) of time_steps steps."""
+        """Zeroed host (inputs, outputs) of time_steps steps: views of buffers of the
+        longest sequence, zero past the end."""
         columns = time_steps * self.be.bsz
-        return np.zeros((self.nin, columns)), np.zeros((self.nout, columns))
+        self._host_in = np.zeros((self.nin, self.max_columns))
+        self._host_out = np.zeros((self.nout, self.max_columns))
+        return self._host_in[:, :columns], self._host_out[:, :columns]
 
     def fill_buffers(self, time_steps, inputs, outputs, in_tensor, out_tensor, mask):
-        """Copy the minibatch to the device buffers (zero past its end) and set the mask
-        to its time steps."""
+        """Copy the minibatch of fetch_io to the device buffers and set the mask to its
+        time steps."""
         columns = time_steps * self.be.bsz
-        padded_in = np.zeros((self.nin, self.max_columns))
-        padded_out = np.zeros((self.nout, self.max_columns))
-        padded_in[:, :columns] = inputs
-        padded_out[:, :columns] = outputs
-        in_tensor.set(padded_in)
-        out_tensor.set(padded_out)
+        in_tensor.set(self._host_in)
+        out_tensor.set(self._host_out)
         mask[:, :columns] = 1
         mask[:, columns:] = 0
+
+    def frame(self, inputs, seq, seq_len, start_row, stop_value=1):
+        """The reading phase: a start flag in row start_row at step 0, the sequence in
+        steps 1..seq_len (its rows from the top), then stop_value in row start_row + 1."""
+        bsz = self.be.bsz
+        stop = bsz * (seq_len + 1)
+        inputs[start_row, :bsz] = 1
+        inputs[start_row + 1, stop:stop + bsz] = stop_value
+        inputs[:len(seq), bsz:stop] = seq
 
     def _bits(self, rows, columns):
         return self.be.rng.randint(2, size=(rows, columns)).astype(float)
@@ -59,10 +67,7 @@ class CopyTask(Task):
         time_steps = self.time_steps_func(seq_len)
         inputs, outputs = self.fetch_io(time_steps)
         seq = self._bits(self.vec_size, seq_len * bsz)
-        stop = bsz * (seq_len + 1)
-        inputs[-2, :bsz] = 1  # start flag
-        inputs[-1, stop:stop + bsz] = 1  # stop flag
-        inputs[:self.vec_size, bsz:stop] = seq
+        self.frame(inputs, seq, seq_len, start_row=-2)
         outputs[:, bsz * (seq_len + 2):] = seq
         self.fill_buffers(time_steps, inputs, outputs, in_tensor, out_tensor, mask)
 
@@ -94,10 +99,8 @@ class RepeatCopyTask(Task):
         time_steps = self.time_steps_func(seq_len, repeats)
         inputs, outputs = self.fetch_io(time_steps)
         seq = self._bits(self.vec_size, seq_len * bsz)
-        stop = bsz * (seq_len + 1)
-        inputs[-2, :bsz] = 1
-        inputs[-1, stop:stop + bsz] = repeats  # the stop channel carries the count
-        inputs[:self.vec_size, bsz:stop] = seq
+        # the stop channel carries the count
+        self.frame(inputs, seq, seq_len, start_row=-2, stop_value=repeats)
         for i in range(repeats):
             start = bsz * ((i + 1) * seq_len + 2)
             outputs[:-1, start:start + seq_len * bsz] = seq
@@ -132,14 +135,12 @@ class PrioritySortTask(Task):
         seq = self._bits(self.nin, seq_len * bsz)
         seq[-3:] = 0
         seq[-1] = self.be.rng.uniform(-1, 1, size=seq_len * bsz)  # priorities
-        stop = bsz * (seq_len + 1)
-        inputs[-3, :bsz] = 1
-        inputs[-2, stop:stop + bsz] = 1
-        inputs[:, bsz:stop] = seq
-        for n in range(bsz):  # each sample's vectors in priority order
-            sample = seq[:, n::bsz]
-            seq[:, n::bsz] = sample[:, sample[-1].argsort()]
-        outputs[:, bsz * (seq_len + 2):] = seq[:self.nout]
+        self.frame(inputs, seq, seq_len, start_row=-3)
+        # each sample's vectors in priority order: columns t·bsz + n -> (rows, t, n)
+        steps = seq.reshape(self.nin, seq_len, bsz)
+        order = steps[-1].argsort(axis=0)
+        steps = np.take_along_axis(steps, order[np.newaxis], axis=1)
+        outputs[:, bsz * (seq_len + 2):] = steps.reshape(self.nin, -1)[:self.nout]
         self.fill_buffers(time_steps, inputs, outputs, in_tensor, out_tensor, mask)
 
 

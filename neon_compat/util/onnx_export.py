@@ -80,8 +80,9 @@ class _Exporter(object):
         if not (isinstance(shape, tuple) and len(shape) == 3):
             raise ExportError("layer '%s' (%s) takes images, but its input has shape %r"
                               % (layer.name, type(layer).__name__, shape))
-        if self.image:
-            return x
+        return x if self.image else self.reshape_to_image(x, shape)
+
+    def reshape_to_image(self, x, shape):
         self.image = True
         return self.g.op('Reshape', [x, self.g.const((-1,) + shape, 'shape', np.int64)],
                          'image')
@@ -194,9 +195,7 @@ class _Exporter(object):
                               "sequences are not exported" % layer.name)
         x = self.to_flat(x)
         if isinstance(layer.out_shape, tuple) and len(layer.out_shape) == 3:
-            self.image = True
-            x = self.g.op('Reshape', [x, self.g.const((-1,) + layer.out_shape, 'shape',
-                                                      np.int64)], 'image')
+            x = self.reshape_to_image(x, layer.out_shape)
         return x
 
     def layer_BatchNorm(self, x, layer):
@@ -210,10 +209,6 @@ class _Exporter(object):
         if layer.be.check_caffe_compat():
             return x
         return self.g.op('Mul', [x, self.g.const(layer.keep, layer.name + '_keep')], 'dropout')
-
-
-def _input_features(shape):
-    return int(np.prod(shape))
 
 
 def onnx_export(model, path, input_shape=None):
@@ -243,11 +238,11 @@ def onnx_export(model, path, input_shape=None):
         x = exporter.layer(x, layer)
     x = exporter.to_flat(x)
     graph.nodes.append(helper.make_node('Identity', [x], ['y']))
-    out_features = _input_features(layers[-1].out_shape)
+    out_features = int(np.prod(layers[-1].out_shape))
     onnx_graph = helper.make_graph(
         graph.nodes, 'neon_compat_model',
         [helper.make_tensor_value_info('x', onnx.TensorProto.FLOAT,
-                                       ['N', _input_features(in_shape)])],
+                                       ['N', int(np.prod(in_shape))])],
         [helper.make_tensor_value_info('y', onnx.TensorProto.FLOAT, ['N', out_features])],
         graph.initializers)
     proto = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid('', OPSET)],
