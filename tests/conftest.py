@@ -1,18 +1,43 @@
-"""Shared fixtures: every backend test runs on cpu and gpu; gpu skips without CUDA."""
+"""Shared fixtures: every backend test runs on cpu and gpu.
+
+Without a CUDA device the gpu cases run the gpu backend's code over the CuPy
+emulation (tests/cupy_emulation.py) and are named `gpu-emulated`; the terminal
+summary says so in one line. NEON_TEST_GPU=skip skips them instead.
+"""
 import os
 
 import numpy as np
 import pytest
 
+from neon_compat.backends import BACKENDS as BACKEND_CLASSES
 from neon_compat.backends import gen_backend, cleanup_backend
 from neon_compat.backends import cuda
+from neon_compat.backends.nervanagpu import NervanaGPU
+
+import cupy_emulation
 
 BACKENDS = ['cpu', 'gpu']
 GPU_SKIP_PREFIX = 'gpu backend: '
+GPU_EMULATED = not cuda.device_available() and os.environ.get('NEON_TEST_GPU') != 'skip'
+GPU_ID = 'gpu-emulated' if GPU_EMULATED else 'gpu'
 
 
-def _gpu_skip(name):
-    if name == 'gpu' and not cuda.device_available():
+class EmulatedGPU(NervanaGPU):
+    """NervanaGPU, unchanged, over the CuPy emulation instead of CuPy (tests only)."""
+
+    @staticmethod
+    def _array_module(device_id):
+        return cupy_emulation.cupy
+
+
+def _use_gpu(name, monkeypatch):
+    """Skip a gpu case that cannot run; under emulation, let gen_backend('gpu') build
+    EmulatedGPU for the test's duration."""
+    if name != 'gpu':
+        return
+    if GPU_EMULATED:
+        monkeypatch.setitem(BACKEND_CLASSES, 'gpu', EmulatedGPU)
+    elif not cuda.device_available():
         pytest.skip(GPU_SKIP_PREFIX + cuda.gpu_unavailable_reason())
 
 
@@ -33,16 +58,20 @@ def pytest_terminal_summary(terminalreporter):
             where = os.path.relpath(path, str(terminalreporter.config.rootpath))
             key = 'skipped: {}:{}: {}'.format(where, line, reason)
         reasons[key] = reasons.get(key, 0) + 1
+    if GPU_EMULATED:
+        terminalreporter.line('gpu-backend cases ran on the CuPy emulation (no CUDA device: '
+                              '{}); the real gpu backend was not run'.format(
+                                  cuda.gpu_unavailable_reason()))
     if reasons:
         terminalreporter.section('skips', sep='-')
         for key, count in sorted(reasons.items()):
             terminalreporter.line('{} {}'.format(count, key))
 
 
-@pytest.fixture(params=BACKENDS)
-def backend_name(request):
-    """'cpu' or 'gpu' (skipped without a CUDA device)."""
-    _gpu_skip(request.param)
+@pytest.fixture(params=BACKENDS, ids=['cpu', GPU_ID])
+def backend_name(request, monkeypatch):
+    """'cpu' or 'gpu' (the CuPy emulation without a CUDA device)."""
+    _use_gpu(request.param, monkeypatch)
     return request.param
 
 

@@ -269,7 +269,7 @@ def test_batched_dot(backend64):
     np.testing.assert_allclose(G.get(), np.einsum('xkn,xcn->kc', E, X))
 
 
-def test_rng_state_api(backend_default):
+def test_rng_state_api(backend_name, backend_default):
     be = backend_default
     m1, m2 = be.iobuf(6), be.iobuf(6)
     state = be.rng_get_state()
@@ -280,7 +280,7 @@ def test_rng_state_api(backend_default):
     assert set(np.unique(m1.get())) <= {0.0, 1.0}
     be.rng_reset()
     be.make_binary_mask(m2, 0.5)
-    fresh = gen_backend('cpu', rng_seed=0, batch_size=8)
+    fresh = gen_backend(backend_name, rng_seed=0, batch_size=8)
     m3 = fresh.iobuf(6)
     fresh.make_binary_mask(m3, 0.5)
     np.testing.assert_array_equal(m2.get(), m3.get())

@@ -196,3 +196,15 @@ def test_a_first_layer_that_only_views_its_input_is_named(backend_default):
     from neon_compat.layers import Reshape
     with pytest.raises(ValueError, match=r"\(Reshape 'first' does not\): put a layer"):
         Model([Reshape((5, 3), name='first'), Affine(nout=2, init=Gaussian())])
+
+
+def test_branch_node_names_are_per_backend():
+    from neon_compat.backends import gen_backend, cleanup_backend
+    gen_backend('cpu', batch_size=2)
+    first = BranchNode(name='test_branch_per_backend')
+    assert BranchNode(name='test_branch_per_backend') is first
+    gen_backend('cpu', batch_size=3)
+    second = BranchNode(name='test_branch_per_backend')
+    assert second is not first, 'a node from the old backend would keep its old buffers'
+    assert BranchNode(name='test_branch_per_backend') is second
+    cleanup_backend()

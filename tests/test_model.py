@@ -96,7 +96,7 @@ def test_describe_rebuild_describe_is_identical(backend_default):
     assert rebuilt.get_description()['model'] == desc['model']
 
 
-def test_file_layout_matches_neon(backend_default, tmp_path):
+def test_file_layout_matches_neon(backend_name, backend_default, tmp_path):
     X, y = two_class_data()
     data = ArrayIterator(X, y, nclass=2)
     model = Model(practice4_layers())
@@ -108,7 +108,7 @@ def test_file_layout_matches_neon(backend_default, tmp_path):
     pdict = load_obj(path)
     assert set(pdict) >= {'neon_version', 'backend', 'cost', 'optimizer', 'model',
                           'epoch_index', 'train_input_shape'}
-    assert pdict['backend']['type'] == 'NervanaCPU'
+    assert pdict['backend']['type'] == {'cpu': 'NervanaCPU', 'gpu': 'NervanaGPU'}[backend_name]
     assert pdict['model']['type'] == 'neon.layers.container.Sequential'
     layers = pdict['model']['config']['layers']
     assert layers[1]['type'] == 'neon.layers.layer.Linear'

@@ -307,18 +307,22 @@ class BranchNode(Layer):
     """A node shared by the branches of a Tree: the same name gives the same object.
 
     Arguments:
-        name (str, optional): node name (one instance per name, None included).
+        name (str, optional): node name (one instance per name, None included,
+            while the backend stays the same: after gen_backend a name gives a new
+            node, whose buffers live on the new backend).
     """
     instances = {}
 
     def __new__(cls, name=None):
-        if name in cls.instances:
-            return cls.instances[name]
+        node = cls.instances.get(name)
+        if node is not None and node.made_under is cls.be:
+            return node
         return Layer.__new__(cls)
 
     def __init__(self, name=None):
-        if name not in BranchNode.instances:
+        if BranchNode.instances.get(name) is not self:
             BranchNode.instances[name] = self
+            self.made_under = self.be
             super(BranchNode, self).__init__(name)
             self.owns_output = False
 

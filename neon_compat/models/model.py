@@ -244,7 +244,10 @@ class Model(NervanaObject):
         pdict = dict()
         pdict['neon_version'] = __neon_version__
         compat_mode = self.be.compat_mode if self.be.compat_mode is not None else 'neon'
-        pdict['backend'] = {'type': self.be.__class__.__name__, 'compat_mode': compat_mode,
+        # the library's own class (NervanaCPU, NervanaGPU ...), even for a subclass
+        backend_class = next(c for c in type(self.be).__mro__
+                             if c.__module__.startswith('neon_compat.backends'))
+        pdict['backend'] = {'type': backend_class.__name__, 'compat_mode': compat_mode,
                             'rng_seed': self.be.rng_seed,
                             'rng_state': self.be.rng_get_state()}
         if self.cost:
