@@ -9,7 +9,7 @@
 #   PY    python to use (default python3); its CuPy, torch and h5py are used as they are
 #   OUT   folder for the summary and the logs (default gpu_check_out)
 # Without a GPU it says so and runs what it can: the install and the test suite (whose
-# gpu cases then skip, with their reason).
+# gpu cases then run on the CuPy emulation, tests/cupy_emulation.py).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
@@ -34,7 +34,7 @@ say "gpu_check on $(hostname) at $(date -u '+%Y-%m-%d %H:%M UTC')"
 reason=$("$PY" -c 'from neon_compat.backends import cuda; print(cuda.gpu_unavailable_reason() or "")' 2>&1)
 if [ -n "$reason" ]; then
     say "NO GPU FOUND: $reason"
-    say "(the gpu cases of the tests skip; the -b gpu practices and the GPU benchmarks are left out)"
+    say "(the gpu cases of the tests run on the CuPy emulation, not a GPU; the -b gpu practices and the GPU benchmarks are left out)"
 else
     say "GPU: $("$PY" -c 'import cupy; d = cupy.cuda.Device(0); print(cupy.cuda.runtime.getDeviceProperties(0)["name"].decode(), "compute", d.compute_capability, "cupy", cupy.__version__)' 2>&1)"
 fi
