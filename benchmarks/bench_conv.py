@@ -9,11 +9,18 @@ Both use GradientDescentMomentum / SGD(momentum 0.9, weight decay 0.0005). The f
 extractor's step backpropagates a fixed random projection of its output.
 """
 import argparse
+import resource
+import subprocess
+import sys
+import time
 
 import neon_compat  # noqa: F401  (first, as a neon script would: it tunes BLAS threads)
 import numpy as np
 
 from common import compare, torch_or_none
+
+VGG_CHANNELS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+VGG_POOL_AFTER = {1, 3, 6, 9, 12}
 
 
 def practice5_features_neon():
@@ -132,6 +139,53 @@ CASES = [('features', 64, 32, 'practice5 conv features 3x64x64, b32'),
          ('vgg16', 64, 8, 'VGG-16 3x64x64, b8')]
 
 
+def vgg16_step_flops(size, batch):
+    """Direct-convolution FLOPs (2 per multiply-add) of one VGG-16 training step: fprop,
+    bprop and update of every conv and FC layer (no input gradient for the first conv)."""
+    flops, cin, side = 0, 3, size
+    for i, cout in enumerate(VGG_CHANNELS):
+        passes = 2 if i == 0 else 3
+        flops += passes * 2 * batch * cout * cin * 9 * side * side
+        cin = cout
+        if i in VGG_POOL_AFTER:
+            side //= 2
+    for fin, fout in ((512 * side * side, 4096), (4096, 4096), (4096, 2)):
+        flops += 3 * 2 * batch * fin * fout
+    return flops
+
+
+def sgemm_gflops(n=1024, repeats=10):
+    """Median GFLOP/s of an n x n float32 matrix product through NumPy's BLAS."""
+    rng = np.random.RandomState(0)
+    a, b = rng.rand(n, n).astype(np.float32), rng.rand(n, n).astype(np.float32)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n ** 3 / float(np.median(times)) / 1e9
+
+
+def peak_rss_mb(framework, size=64, batch=8, steps=3):
+    """Peak resident memory (MiB) of a fresh process that runs `steps` VGG-16 training
+    steps, and the part of it above the process's size after its imports."""
+    out = subprocess.run([sys.executable, __file__, '--peak-rss', framework, str(size),
+                          str(batch), str(steps)], capture_output=True, text=True, check=True)
+    base, peak = (float(v) for v in out.stdout.split()[-2:])
+    return peak, peak - base
+
+
+def _run_for_rss(framework, size, batch, steps):
+    torch = torch_or_none() if framework == 'torch' else None
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    step = (torch_step(torch, 'vgg16', size, batch, 'cpu') if framework == 'torch' else
+            neon_step('cpu', 'vgg16', size, batch))
+    for _ in range(steps):
+        step()
+    print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+
+
 def main(backend='cpu'):
     torch = torch_or_none()
     device = 'cuda' if backend == 'gpu' else 'cpu'
@@ -139,12 +193,31 @@ def main(backend='cpu'):
     for kind, size, batch, label in CASES:
         theirs = torch_step(torch, kind, size, batch, device) if torch is not None else None
         results.append(compare('{} ({})'.format(label, backend),
-                               neon_step(backend, kind, size, batch), theirs, rounds=3,
-                               warmup=1, iters=3))
-    return results
+                               neon_step(backend, kind, size, batch), theirs, warmup=1,
+                               iters=3))
+    vgg = results[-1]
+    lines = ['VGG-16 3x64x64 b8 step: {:.1f} GFLOP/s effective ({:.2f} GFLOP of direct '
+             'convolution and FC per step)'.format(
+                 vgg16_step_flops(64, 8) / vgg['ours'] / 1e9, vgg16_step_flops(64, 8) / 1e9)]
+    if vgg['theirs'] is not None:
+        lines[0] += '; PyTorch {:.1f} GFLOP/s'.format(vgg16_step_flops(64, 8) / vgg['theirs'] / 1e9)
+    if backend == 'cpu':
+        lines.append('sgemm 1024x1024 float32 through NumPy BLAS, same run: {:.1f} GFLOP/s'.format(
+            sgemm_gflops()))
+        for framework in ('neon', 'torch') if torch is not None else ('neon',):
+            peak, above = peak_rss_mb(framework)
+            lines.append('VGG-16 3x64x64 b8 peak RSS ({}): {:.0f} MiB ({:.0f} MiB above the '
+                         'process after its imports)'.format(
+                             'neon_compat' if framework == 'neon' else 'PyTorch', peak, above))
+    for line in lines:
+        print(line)
+    return results, lines
 
 
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--peak-rss']:
+        _run_for_rss(sys.argv[2], *(int(v) for v in sys.argv[3:6]))
+        sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('-b', '--backend', default='cpu', choices=['cpu', 'gpu'])
     main(parser.parse_args().backend)

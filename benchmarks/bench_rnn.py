@@ -141,7 +141,7 @@ def main(backend='cpu'):
                         ('block', 'SpatialRNN block 256x8x8, b8')):
         theirs = torch_step(torch, kind, device) if torch is not None else None
         results.append(compare('{} ({})'.format(label, backend), neon_step(backend, kind),
-                               theirs, rounds=3, warmup=1, iters=3))
+                               theirs, warmup=1, iters=3))
     return results
 
 

@@ -209,3 +209,34 @@ def test_multicost_records_each_branch(tmp_path):
     with pytest.raises(ValueError, match='needs a Multicost'):
         model2, data2, cost2 = setup()
         fit(model2, data2, cost2, 1, multicost=True)
+
+
+def test_train_cost_is_the_running_mean_of_every_minibatch(tmp_path):
+    """'cost/train' holds, for each minibatch of every epoch, the mean of the last 10
+    minibatch costs (written once per epoch), and the progress bar shows the latest."""
+    from neon_compat.callbacks.callbacks import Callback, ProgressBarCallback
+
+    class Record(Callback):
+        def __init__(self):
+            super(Record, self).__init__()
+            self.costs = []
+
+        def on_minibatch_end(self, callback_data, model, epoch, minibatch):
+            self.costs.append(float(model.cost.cost))
+
+    model, data, cost = setup()
+    out = str(tmp_path / 'costs.h5')
+    record = Record()
+    callbacks = Callbacks(model, output_file=out, progress_bar=True)
+    callbacks.add_callback(record)
+    bar = next(c for c in callbacks.callbacks if isinstance(c, ProgressBarCallback))
+    model.fit(data, cost=cost, optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=3,
+              callbacks=callbacks)
+    with h5py.File(out, 'r') as f:
+        recorded = f['cost/train'][:]
+    expected = [np.mean(record.costs[max(0, i - 9):i + 1]) for i in range(len(record.costs))]
+    n = len(record.costs)
+    assert n == 7 + 6 + 6  # ArrayIterator wraps around: later epochs start mid-batch
+    np.testing.assert_allclose(recorded[:n], expected, rtol=1e-5)
+    assert not recorded[n:].any()
+    assert bar._cost == pytest.approx(expected[-1], rel=1e-6)

@@ -52,6 +52,7 @@ class Callbacks(NervanaObject):
             logger.warning('Callbacks no longer takes train_set; it is ignored')
         super(Callbacks, self).__init__(name=None)
         self.callbacks = list()
+        self._minibatch_hooks = None
         self.epoch_marker = 0
         self.epoch_minibatches = 0
         self.output_file = output_file
@@ -93,6 +94,19 @@ class Callbacks(NervanaObject):
             self.callbacks.append(callback)
         else:
             self.callbacks.insert(insert_pos, callback)
+        if isinstance(callback, ProgressBarCallback) and callback.cost_source is None:
+            callback.cost_source = next(
+                (c for c in self.callbacks if isinstance(c, TrainCostCallback)), None)
+        self._minibatch_hooks = None
+
+    def _with_hook(self, index):
+        """The callbacks that define on_minibatch_begin (0) or on_minibatch_end (1): the
+        base class's hooks do nothing, and most callbacks have none."""
+        if self._minibatch_hooks is None:
+            self._minibatch_hooks = tuple(
+                [c for c in self.callbacks if getattr(type(c), hook) is not getattr(Callback, hook)]
+                for hook in ('on_minibatch_begin', 'on_minibatch_end'))
+        return self._minibatch_hooks[index]
 
     def add_save_best_state_callback(self, path):
         self.add_callback(SaveBestStateCallback(path))
@@ -147,14 +161,16 @@ class Callbacks(NervanaObject):
         self.callback_data.flush()
 
     def on_minibatch_begin(self, epoch, minibatch):
-        for c in self.callbacks:
-            if c.should_fire(self.callback_data, self.model(), minibatch, c.minibatch_freq):
-                c.on_minibatch_begin(self.callback_data, self.model(), epoch, minibatch)
+        model = self.model()
+        for c in self._with_hook(0):
+            if c.should_fire(self.callback_data, model, minibatch, c.minibatch_freq):
+                c.on_minibatch_begin(self.callback_data, model, epoch, minibatch)
 
     def on_minibatch_end(self, epoch, minibatch):
-        for c in self.callbacks:
-            if c.should_fire(self.callback_data, self.model(), minibatch, c.minibatch_freq):
-                c.on_minibatch_end(self.callback_data, self.model(), epoch, minibatch)
+        model = self.model()
+        for c in self._with_hook(1):
+            if c.should_fire(self.callback_data, model, minibatch, c.minibatch_freq):
+                c.on_minibatch_end(self.callback_data, model, epoch, minibatch)
         self.epoch_minibatches = minibatch + 1
 
     def on_sigint_catch(self, signum, frame):
@@ -292,7 +308,10 @@ class RunTimerCallback(Callback):
 
 
 class TrainCostCallback(Callback):
-    """Records the running mean of the last `wsz` minibatch costs.
+    """Records the running mean of the last `wsz` minibatch costs in 'cost/train'.
+
+    The values of an epoch are kept in memory and written at its end (one HDF5 write
+    per epoch, not per minibatch); `running_cost` is the latest value.
 
     Arguments:
         wsz (int): window, default 10.
@@ -301,6 +320,7 @@ class TrainCostCallback(Callback):
     def __init__(self, wsz=10):
         super(TrainCostCallback, self).__init__(epoch_freq=1)
         self.wsz = wsz
+        self.running_cost = 0.0
 
     def on_train_begin(self, callback_data, model, epochs):
         points = max(int(callback_data['config'].attrs['total_minibatches']), 1)
@@ -308,15 +328,29 @@ class TrainCostCallback(Callback):
         self.wsz = min(points, self.wsz)
         self.cost_history = deque([], maxlen=int(self.wsz))
         callback_data['cost/train'].attrs['time_markers'] = 'minibatch'
+        self._start, self._epoch_costs = 0, []
+
+    def on_epoch_begin(self, callback_data, model, epoch):
+        self._start = int(callback_data['time_markers/minibatch'][epoch - 1]) if epoch > 0 else 0
+        self._epoch_costs = []
 
     def on_minibatch_end(self, callback_data, model, epoch, minibatch):
         self.cost_history.append(float(np.asarray(model.cost.cost).reshape(-1)[0]))
-        mean_cost = sum(self.cost_history) / len(self.cost_history)
-        mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
-        index = int(mbstart) + minibatch
-        if index < callback_data['cost/train'].shape[0]:
-            callback_data['cost/train'][index] = mean_cost
-        self.running_cost = mean_cost
+        self.running_cost = sum(self.cost_history) / len(self.cost_history)
+        self._epoch_costs.append(self.running_cost)
+
+    def on_epoch_end(self, callback_data, model, epoch):
+        self._flush(callback_data)
+
+    def on_train_end(self, callback_data, model):
+        self._flush(callback_data)  # an epoch cut short keeps its minibatches
+
+    def _flush(self, callback_data):
+        costs = callback_data['cost/train']
+        values = self._epoch_costs[:max(costs.shape[0] - self._start, 0)]
+        if values:
+            costs[self._start:self._start + len(values)] = values
+        self._epoch_costs = []
 
 
 def _cost_value(cost):
@@ -517,6 +551,7 @@ class ProgressBarCallback(Callback):
         self.update_thresh_s = update_thresh_s
         self._bar = None
         self._cost = 0.0
+        self.cost_source = None  # the TrainCostCallback whose running cost is shown
 
     def on_epoch_begin(self, callback_data, model, epoch):
         from tqdm import tqdm
@@ -532,9 +567,10 @@ class ProgressBarCallback(Callback):
     def on_minibatch_end(self, callback_data, model, epoch, minibatch):
         if self._bar is None:
             return
-        mbstart = callback_data['time_markers/minibatch'][epoch - 1] if epoch > 0 else 0
-        costs = callback_data['cost/train']
-        self._cost = float(costs[min(int(mbstart) + minibatch, costs.shape[0] - 1)])
+        if self.cost_source is not None:
+            self._cost = self.cost_source.running_cost
+        else:  # a bar outside Callbacks: the minibatch's own cost
+            self._cost = float(np.asarray(model.cost.cost).reshape(-1)[0])
         self._bar.set_postfix_str(self._status(), refresh=False)
         self._bar.update(1)
 
