@@ -350,3 +350,22 @@ def test_weight_gradients_with_an_initial_state(backend64, make):
         return float(np.sum(layer.fprop(x, init_state=h0).get() * proj))
 
     np.testing.assert_allclose(analytic, numeric_grad(objective, layer.W), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize('summary', [RecurrentSum, RecurrentMean, RecurrentLast])
+def test_sequence_summary_bprop_alpha_beta(backend64, summary):
+    """deltas = alpha·(dL/dx) + beta·deltas, for every step."""
+    be, nin, T = backend64, 3, 4
+    rng = np.random.RandomState(0)
+    layer = summary()
+    model = Model([Recurrent(nin, Gaussian(), activation=Tanh()), layer])
+    model.initialize((2, T))
+    layer.fprop(be.array(rng.normal(size=(nin, T * be.bsz))))
+    old = rng.normal(size=(nin, T * be.bsz))
+    layer.deltas[:] = old
+    error = rng.normal(size=(nin, be.bsz))
+    layer.bprop(be.array(error), alpha=2.0, beta=0.5)
+    weights = {RecurrentSum: [1.0] * T, RecurrentMean: [1.0 / T] * T,
+               RecurrentLast: [0.0] * (T - 1) + [1.0]}[summary]
+    expected = np.hstack([2.0 * w * error for w in weights]) + 0.5 * old
+    np.testing.assert_allclose(layer.deltas.get().reshape(nin, -1), expected, rtol=1e-12)

@@ -10,6 +10,7 @@ import numpy as np
 
 from neon_compat.backends.layer_kernels import LayerKernels
 from neon_compat.backends.optree import OpTreeEvaluator, OpTreeNode, is_scalar
+from neon_compat.backends.recurrent_kernels import RecurrentKernels
 from neon_compat.backends.tensor import Tensor
 
 SUPPORTED_DTYPES = (np.float16, np.float32, np.float64)
@@ -29,7 +30,7 @@ def buffer_shape(shape, bsz):
     return (int(shape), bsz)
 
 
-class Backend(LayerKernels):
+class Backend(LayerKernels, RecurrentKernels):
     """Device backend: tensors, lazy op-trees, GEMM and layer kernels over `xp`.
 
     Built by `gen_backend`, never directly.

@@ -529,16 +529,19 @@ class RecurrentLast(_SequenceSummary):
         name (str, optional): default 'RecurrentLast'.
     """
 
+    def _last(self, buf):
+        N = self.be.bsz
+        return buf.reshape((self.nin, self.nsteps * N))[:, (self.nsteps - 1) * N:]
+
     def fprop(self, inputs, inference=False):
-        self.outputs[:] = self._steps(inputs)[-1]
+        self.outputs[:] = self._last(inputs)
         return self.outputs
 
     def bprop(self, error, alpha=1.0, beta=0.0):
-        if self.deltas is not None:
-            steps = self._steps(self.deltas)
-            for d in steps[:-1]:
-                d[:] = beta * d
-            steps[-1][:] = alpha * error + beta * steps[-1]
+        if self.deltas is not None:  # every step but the last gets beta·d, in one op
+            self.deltas[:] = beta * self.deltas if beta else 0
+            last = self._last(self.deltas)
+            last[:] = alpha * error + last if beta else alpha * error
         return self.deltas
 
 

@@ -6,7 +6,27 @@ A layer projects the inputs of all steps in one GEMM into `Direction.pre`; the c
 then walks the sequence (`fprop`), walks it back (`bprop`, leaving dL/d pre-activation
 in `dpre`), and computes the recurrent weight gradient (`recur_grads`). Cells reach
 the device only through the backend `be` they are handed.
+
+When the cell's activations are plain Tanh, Logistic, Rectlin or Identity, the walks
+run as the backend's whole-sequence kernels (`be.rnn_fprop`, `be.lstm_bprop` ...:
+in place, no op-trees, no allocation per step); any other transform takes the
+op-tree path below, step by step.
 """
+from neon_compat.transforms.activation import Identity, Logistic, Rectlin, Tanh
+
+
+def fused_name(transform):
+    """The backend kernels' name of an activation they apply in place, or None."""
+    kind = type(transform)
+    if kind is Tanh:
+        return 'tanh'
+    if kind is Logistic and not transform.shortcut:
+        return 'logistic'
+    if kind is Rectlin and transform.slope == 0:
+        return 'relu'
+    if kind is Identity:
+        return 'identity'
+    return None
 
 
 class Direction(object):
@@ -26,6 +46,7 @@ class Direction(object):
         be, nin, nout, g = layer.be, layer.nin_dir, layer.nout, layer.ngates * layer.nout
         T, N = layer.nsteps, be.bsz
         self.T, self.N, self.nout, self.cell = T, N, nout, layer.cell
+        self.cache = {}  # the backend kernels' scratch buffers
         input_rows, recur_rows, bias_row = rows
         self.W_input = W[input_rows].reshape((g, nin))
         self.W_recur = W[recur_rows].reshape((g, nout))
@@ -69,10 +90,17 @@ class SimpleCell(object):
     """
     ngates = 1
     gated = False
+    use_fused_kernels = True  # False: always the op-tree path (tests compare the two)
 
     def __init__(self, activation, gate_activation=None):
         self.activation = activation
         self.gate_activation = gate_activation
+
+    def fused(self):
+        """(activation, gate activation) kernel names, or None for the op-tree path."""
+        names = (fused_name(self.activation),
+                 fused_name(self.gate_activation) if self.gated else 'identity')
+        return names if self.use_fused_kernels and None not in names else None
 
     def allocate(self, be, dr):
         """Buffers of this cell beyond the shared ones."""
@@ -87,12 +115,16 @@ class SimpleCell(object):
         """Per step one GEMM and one activation, in place in dr.pre (which then holds h);
         the step-start states are gathered in one copy after."""
         N, T = dr.N, dr.T
-        previous = dr.h0
-        for t in dr.order:
-            pre = dr.col(dr.pre, t)
-            be.compound_dot(dr.W_recur, previous, pre, beta=1.0)
-            pre[:] = self.activation(pre)
-            previous = pre
+        fused = self.fused()
+        if fused:
+            be.rnn_fprop(dr, dr.W_recur, dr.pre, dr.h0, dr.order, fused[0])
+        else:
+            previous = dr.h0
+            for t in dr.order:
+                pre = dr.col(dr.pre, t)
+                be.compound_dot(dr.W_recur, previous, pre, beta=1.0)
+                pre[:] = self.activation(pre)
+                previous = pre
         dr.h[:] = dr.pre
         if dr.order[0] == 0:  # forward: step t started from h_{t-1}
             dr.h_prev[:, :N] = dr.h0
@@ -107,6 +139,10 @@ class SimpleCell(object):
         """The activation derivative for all steps in one op, then per step
         dpre_t = f'_t·(dh + err_t) and dh = W_recurᵀ·dpre_t."""
         N = dr.N
+        fused = self.fused()
+        if fused:
+            be.rnn_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.order, fused[0])
+            return
         dr.dh[:] = 0
         dr.dpre[:] = self.activation.bprop(dr.pre)
         for t in reversed(dr.order):
@@ -125,17 +161,32 @@ class _GatedCell(SimpleCell):
     gated = True
 
     def fprop(self, be, dr):
+        fused = self.fused()
+        if fused:
+            self.fused_fprop(be, dr, *fused)
+            return
         previous = None
         for t in dr.order:
             self.step_fprop(be, dr, t, previous)
             previous = t
 
     def bprop(self, be, dr, err):
+        fused = self.fused()
+        if fused:
+            self.fused_bprop(be, dr, err, *fused)
+            return
         N = dr.N
         dr.dh[:] = 0
         for t in reversed(dr.order):
             dr.dh[:] = dr.dh + err[:, t * N:(t + 1) * N]
             self.step_bprop(be, dr, t)
+
+    def fused_fprop(self, be, dr, activation, gate_activation):
+        """The whole walk as one backend kernel."""
+        raise NotImplementedError
+
+    def fused_bprop(self, be, dr, err, activation, gate_activation):
+        raise NotImplementedError
 
     def step_fprop(self, be, dr, t, previous):
         """Step t (after step `previous` of the walk, None first); dr.pre's column block t
@@ -171,6 +222,14 @@ class LSTMCell(_GatedCell):
     def bprop(self, be, dr, err):
         dr.dc[:] = 0
         super(LSTMCell, self).bprop(be, dr, err)
+
+    def fused_fprop(self, be, dr, activation, gate_activation):
+        be.lstm_fprop(dr, dr.W_recur, dr.pre, dr.h, dr.h_prev, dr.c, dr.c_prev, dr.c_act,
+                      dr.h0, dr.c0, dr.order, activation, gate_activation)
+
+    def fused_bprop(self, be, dr, err, activation, gate_activation):
+        be.lstm_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.dc, dr.c_prev,
+                      dr.c_act, dr.order, activation, gate_activation)
 
     def step_fprop(self, be, dr, t, previous):
         nout = dr.nout
@@ -213,6 +272,14 @@ class GRUCell(_GatedCell):
     def allocate(self, be, dr):
         dr.rh = be.iobuf((dr.nout, dr.T))  # r·h_prev
         dr.recur = be.zeros((dr.nout, dr.N))  # d(r·h_prev)
+
+    def fused_fprop(self, be, dr, activation, gate_activation):
+        be.gru_fprop(dr, dr.W_recur, dr.pre, dr.h, dr.h_prev, dr.rh, dr.h0, dr.order,
+                     activation, gate_activation)
+
+    def fused_bprop(self, be, dr, err, activation, gate_activation):
+        be.gru_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.recur, dr.h_prev,
+                     dr.order, activation, gate_activation)
 
     def step_fprop(self, be, dr, t, previous):
         nout = dr.nout
