@@ -1,7 +1,8 @@
-"""Convolution, pooling, batch-norm and LRN kernels, written once over the array module.
+"""Layer kernels (pooling, batch norm, LRN, ROI pooling, embeddings; convolutions in
+conv_kernels.py), written once over the array module, and the buffer helpers they share.
 
 A mixin of Backend: every method uses `self.xp` only, so the same code runs on NumPy
-and CuPy. Convolutions are im2col + GEMM (the GEMM is BLAS/cuBLAS); pooling works on
+and CuPy. Convolutions are im2col + GEMM or Winograd (BLAS/cuBLAS); pooling works on
 strided window views; nothing loops over pixels or batch items in Python (the only
 Python loops run over filter taps or batch chunks).
 """
@@ -12,17 +13,10 @@ import numpy as np
 from neon_compat import ShapeError
 from neon_compat.backends.layer_params import (ConvLayer, DeconvLayer, PoolLayer, LRNLayer,
                                                 BatchNormLayer)
+from neon_compat.backends.conv_kernels import ConvKernels, window_view
 
 
-def _window_view(xp, padded, shape, steps):
-    """A strided view of `padded` (C, Hp, Wp, N) with the given shape and per-axis
-    element steps along (C, H, W, N) combined as listed in `steps`."""
-    sC, sH, sW, sN = padded.strides
-    strides = tuple(a * sC + b * sH + c * sW + d * sN for a, b, c, d in steps)
-    return xp.lib.stride_tricks.as_strided(padded, shape=shape, strides=strides)
-
-
-class LayerKernels(object):
+class LayerKernels(ConvKernels):
     """Layer kernels of the Backend (neon's names and signatures)."""
 
     # the batch is processed in chunks so that one im2col buffer stays below this size
@@ -125,159 +119,6 @@ class LayerKernels(object):
             dst *= beta
             dst += value if alpha == 1 else alpha * value
 
-    # --- convolution --------------------------------------------------------
-    def _conv_geometry(self, layer):
-        _, ph, pw = layer.padding
-        _, sh, sw = layer.strides
-        _, dh, dw = layer.dilation
-        Hp = max(layer.H + 2 * ph, (layer.P - 1) * sh + dh * (layer.R - 1) + 1)
-        Wp = max(layer.W + 2 * pw, (layer.Q - 1) * sw + dw * (layer.S - 1) + 1)
-        return (ph, pw), (sh, sw), (dh, dw), (Hp, Wp)
-
-    def _im2col(self, layer, x):
-        """Columns (C·R·S, P·Q·n) of x (C, H, W, n), neon's filter row order (c, r, s)."""
-        pad, (sh, sw), (dh, dw), extent = self._conv_geometry(layer)
-        C, n = x.shape[0], x.shape[-1]
-        xpad = self._padded(layer, x, pad, extent, 0, 'conv_pad')
-        view = _window_view(self.xp, xpad, (C, layer.R, layer.S, layer.P, layer.Q, n),
-                            [(1, 0, 0, 0), (0, dh, 0, 0), (0, 0, dw, 0), (0, sh, 0, 0),
-                             (0, 0, sw, 0), (0, 0, 0, 1)])
-        cols = layer.cache.get(('cols', n))
-        if cols is None:
-            cols = self.xp.empty(view.shape, dtype=x.dtype)
-            layer.cache[('cols', n)] = cols
-
-        def copy(cs):
-            cols[cs] = view[cs]
-        self._by_channels(copy, C, cols.size)
-        return cols.reshape(C * layer.R * layer.S, layer.P * layer.Q * n)
-
-    def _col2im(self, layer, dcols, n):
-        """Sum the columns (C·R·S, P·Q·n) back onto a (C, H, W, n) image gradient."""
-        (ph, pw), (sh, sw), (dh, dw), (Hp, Wp) = self._conv_geometry(layer)
-        C, R, S, P, Q = layer.C, layer.R, layer.S, layer.P, layer.Q
-        dcols = dcols.reshape(C, R, S, P, Q, n)
-        dxpad = self._zeros(layer, (C, Hp, Wp, n), dcols.dtype, 'col2im')
-
-        def scatter(cs):
-            for r in range(R):
-                h0 = r * dh
-                for s in range(S):
-                    w0 = s * dw
-                    dxpad[cs, h0:h0 + sh * (P - 1) + 1:sh, w0:w0 + sw * (Q - 1) + 1:sw, :] += \
-                        dcols[cs, r, s]
-        self._by_channels(scatter, C, dcols.size)
-        return dxpad[:, ph:ph + layer.H, pw:pw + layer.W, :]
-
-    def _slices_as_batch(self, ary, C, D, H, W, keep=True):
-        """A (C, D, H, W, N) buffer as a (C·H·W, D·N) tensor (a copy; uninitialised
-        without keep)."""
-        N = ary.size // (C * D * H * W)
-        if not keep:
-            return self._new(self.xp.empty((C * H * W, D * N), dtype=ary.dtype))
-        slices = self.xp.moveaxis(ary.reshape(C, D, H, W, N), 1, 3)
-        return self._new(self.xp.ascontiguousarray(slices).reshape(C * H * W, D * N))
-
-    def _batch_as_slices(self, tensor, out, C, D, H, W):
-        """Write a (C·H·W, D·N) tensor back into the (C, D, H, W, N) buffer `out`."""
-        N = out.size // (C * D * H * W)
-        out.reshape(C, D, H, W, N)[...] = self.xp.moveaxis(
-            tensor._tensor.reshape(C, H, W, D, N), 3, 1)
-
-    def _over_slices(self, src, src_dims, dst, dst_dims, beta, run):
-        """Run a 2-D kernel, run(src', dst'), on the depth slices of volumes src and dst
-        (dims (C, D, H, W)) laid out as one batch; dst' starts as dst when beta != 0."""
-        x = self._slices_as_batch(src._tensor, *src_dims)
-        y = self._slices_as_batch(dst._tensor, *dst_dims, keep=beta != 0)
-        run(x, y)
-        self._batch_as_slices(y, dst._tensor, *dst_dims)
-        return dst
-
-    def fprop_conv(self, layer, I, F, O, X=None, bias=None, bsum=None, alpha=1.0, beta=0.0,
-                   relu=False, brelu=False, slope=0.0, layer_op=None):
-        """O = alpha·conv(I, F) + beta·O (+ bias per channel; relu; bsum = channel sums)."""
-        if layer.flat is not None:  # a volume: every depth slice, as one batch
-            return self._over_slices(
-                I, layer.dimI[:4], O, layer.dimO[:4], beta,
-                lambda x, o: self.fprop_conv(layer.flat, x, F, o, bias=bias, bsum=bsum,
-                                             alpha=alpha, beta=beta, relu=relu))
-        xp = self.xp
-        C, H, W, N = layer.C, layer.H, layer.W, layer.N
-        K, P, Q = layer.K, layer.P, layer.Q
-        x = I._tensor.reshape(C, H, W, N)
-        w = F._tensor
-        o4 = O._tensor.reshape(K, P, Q, N)
-        chunks = self._chunks(N, C * layer.R * layer.S * P * Q * x.itemsize)
-        for n0, n1 in chunks:
-            cols = self._im2col(layer, x[..., n0:n1])
-            if len(chunks) == 1 and beta == 0 and O._tensor.flags.c_contiguous and \
-                    o4.dtype == cols.dtype:
-                xp.matmul(w.T, cols, out=o4.reshape(K, P * Q * N))
-                if alpha != 1:
-                    o4 *= alpha
-            else:
-                res = xp.matmul(w.T, cols).reshape(K, P, Q, n1 - n0)
-                self._blend(o4[..., n0:n1], res, alpha, beta)
-        layer.cache['fprop_input'] = I if len(chunks) == 1 else None
-        if bias is not None:
-            o4 += bias._tensor.reshape(K, 1, 1, 1)
-        if relu:
-            xp.maximum(o4, 0, out=o4)
-        if bsum is not None:
-            bsum._tensor[...] = o4.reshape(K, -1).sum(axis=1, keepdims=True)
-        return O
-
-    def bprop_conv(self, layer, F, E, grad_I, X=None, bias=None, bsum=None, alpha=1.0,
-                   beta=0.0, relu=False, brelu=False, slope=0.0, layer_op=None):
-        """grad_I = alpha·(gradient of conv with respect to its input) + beta·grad_I."""
-        if layer.flat is not None:
-            return self._over_slices(
-                E, layer.dimO[:4], grad_I, layer.dimI[:4], beta,
-                lambda e, gi: self.bprop_conv(layer.flat, F, e, gi, bsum=bsum, alpha=alpha,
-                                              beta=beta))
-        xp = self.xp
-        C, H, W, N = layer.C, layer.H, layer.W, layer.N
-        K, P, Q = layer.K, layer.P, layer.Q
-        e4 = E._tensor.reshape(K, P, Q, N)
-        gi4 = grad_I._tensor.reshape(C, H, W, N)
-        w = F._tensor
-        for n0, n1 in self._chunks(N, C * layer.R * layer.S * P * Q * e4.itemsize):
-            n = n1 - n0
-            e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
-            dcols = self._scratch(layer, (w.shape[0], P * Q * n), e4.dtype, 'dcols')
-            xp.matmul(w, e2.reshape(K, P * Q * n), out=dcols)
-            self._blend(gi4[..., n0:n1], self._col2im(layer, dcols, n), alpha, beta)
-        if bsum is not None:
-            bsum._tensor[...] = gi4.reshape(C, -1).sum(axis=1, keepdims=True)
-        return grad_I
-
-    def update_conv(self, layer, I, E, grad_F, alpha=1.0, beta=0.0, grad_bias=None,
-                    layer_op=None):
-        """grad_F = alpha·Σ (input patches × errors) + beta·grad_F; grad_bias = Σ errors."""
-        if layer.flat is not None:
-            x = self._slices_as_batch(I._tensor, *layer.dimI[:4])
-            e = self._slices_as_batch(E._tensor, *layer.dimO[:4])
-            return self.update_conv(layer.flat, x, e, grad_F, alpha=alpha, beta=beta,
-                                    grad_bias=grad_bias)
-        xp = self.xp
-        C, H, W, N = layer.C, layer.H, layer.W, layer.N
-        K, P, Q = layer.K, layer.P, layer.Q
-        x = I._tensor.reshape(C, H, W, N)
-        e4 = E._tensor.reshape(K, P, Q, N)
-        cached = layer.cache.pop('fprop_input', None) is I
-        grad = None
-        for n0, n1 in self._chunks(N, C * layer.R * layer.S * P * Q * x.itemsize):
-            n = n1 - n0
-            cols = layer.cache[('cols', n)].reshape(-1, P * Q * n) if cached else \
-                self._im2col(layer, x[..., n0:n1])
-            e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
-            part = xp.matmul(cols, e2.reshape(K, P * Q * n).T)
-            grad = part if grad is None else grad + part
-        self._blend(grad_F._tensor, grad, alpha, beta)
-        if grad_bias is not None:
-            grad_bias._tensor[...] = e4.reshape(K, -1).sum(axis=1, keepdims=True)
-        return grad_F
-
     # --- pooling ------------------------------------------------------------
     def _pool_geometry(self, layer):
         _, _, ph, pw = layer.padding
@@ -288,7 +129,7 @@ class LayerKernels(object):
 
     def _pool_windows(self, layer, xpad):
         (_, _), (sh, sw), _ = self._pool_geometry(layer)
-        return _window_view(self.xp, xpad, (layer.C, layer.P, layer.Q, layer.R, layer.S,
+        return window_view(self.xp, xpad, (layer.C, layer.P, layer.Q, layer.R, layer.S,
                                             xpad.shape[-1]),
                             [(1, 0, 0, 0), (0, sh, 0, 0), (0, 0, sw, 0), (0, 1, 0, 0),
                              (0, 0, 1, 0), (0, 0, 0, 1)])
