@@ -9,7 +9,6 @@ Both use GradientDescentMomentum / SGD(momentum 0.9, weight decay 0.0005). The f
 extractor's step backpropagates a fixed random projection of its output.
 """
 import argparse
-import resource
 import subprocess
 import sys
 import time
@@ -176,14 +175,24 @@ def peak_rss_mb(framework, size=64, batch=8, steps=3):
     return peak, peak - base
 
 
+def _memory_mb(field):
+    """VmRSS (now) or VmHWM (peak) of this process in MiB, from /proc (getrusage's
+    ru_maxrss would carry the parent's peak across exec)."""
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024.0
+    raise RuntimeError('no {} in /proc/self/status'.format(field))
+
+
 def _run_for_rss(framework, size, batch, steps):
     torch = torch_or_none() if framework == 'torch' else None
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    base = _memory_mb('VmRSS')
     step = (torch_step(torch, 'vgg16', size, batch, 'cpu') if framework == 'torch' else
             neon_step('cpu', 'vgg16', size, batch))
     for _ in range(steps):
         step()
-    print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+    print(base, _memory_mb('VmHWM'))
 
 
 def main(backend='cpu'):
