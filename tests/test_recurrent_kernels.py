@@ -85,3 +85,30 @@ def test_a_transform_of_ones_own_runs_on_the_op_tree_path(backend64):
                  reset_cells=True)
     assert layer.cell.fused() is None
     gradcheck(layer, (4, 3))
+
+
+@pytest.mark.parametrize('name', ['Recurrent-tanh', 'LSTM', 'GRU', 'BiLSTM'])
+def test_bprop_follows_the_latest_fprop(backend64, name, monkeypatch):
+    """The backward kernels reuse the step copies of the last fprop: after fprop(x1),
+    fprop(x2) (fused or op-tree), bprop gives the gradients of x2."""
+    be, nin, T = backend64, 4, 5
+    rng = np.random.RandomState(5)
+    x1, x2 = (be.array(rng.normal(size=(nin, T * be.bsz))) for _ in range(2))
+    err = rng.normal(size=(LAYERS[name]().nout * (2 if name.startswith('Bi') else 1),
+                           T * be.bsz))
+
+    def gradients(first, second_fused):
+        be.rng_reset()
+        layer = LAYERS[name]()
+        Model([layer]).initialize((nin, T))
+        if first is not None:
+            layer.fprop(first)
+        monkeypatch.setattr(SimpleCell, 'use_fused_kernels', second_fused)
+        layer.fprop(x2)
+        monkeypatch.setattr(SimpleCell, 'use_fused_kernels', True)
+        layer.bprop(be.array(err))
+        return layer.dW.get()
+
+    reference = gradients(None, True)
+    np.testing.assert_allclose(gradients(x1, True), reference, rtol=1e-12)
+    np.testing.assert_allclose(gradients(x1, False), reference, rtol=1e-12)

@@ -76,6 +76,15 @@ class RecurrentKernels(object):
         steps[...] = self._as_steps(ary, T).transpose(1, 0, 2)
         return steps
 
+    def _fprop_steps(self, owner, tensor, T, key):
+        """The step-major copy of a buffer that this owner's last fprop left in scratch
+        (its cell buffers change only in fprop), else a fresh copy."""
+        if owner.cache.get('fprop_steps') == key[:key.index('_')]:
+            ary = tensor._tensor
+            return self._cell_scratch(owner, (T, ary.shape[0], ary.shape[1] // T), ary.dtype,
+                                      key)
+        return self._to_steps(owner, tensor, T, key)
+
     def _from_steps(self, steps, tensor):
         self._as_steps(tensor._tensor, steps.shape[0])[...] = steps.transpose(1, 0, 2)
 
@@ -104,12 +113,13 @@ class RecurrentKernels(object):
             _activate(xp, activation, P[t])
             prev = P[t]
         self._from_steps(P, pre)
+        owner.cache['fprop_steps'] = 'rnn'
 
     def rnn_bprop(self, owner, W_recur, pre, dpre, err, dh, order, activation):
         """dpre_t = f'_t·(dh + err_t), dh = W_recurᵀ·dpre_t, walking `order` back; pre
         holds h_t (the fprop result)."""
         xp, WrT, DH, T = self.xp, W_recur._tensor.T, dh._tensor, len(order)
-        P = self._to_steps(owner, pre, T, 'rnn_pre')
+        P = self._fprop_steps(owner, pre, T, 'rnn_pre')
         E = self._to_steps(owner, err, T, 'rnn_err')
         DP = self._cell_scratch(owner, P.shape, P.dtype, 'rnn_dpre')
         _derivative(xp, activation, P, DP)
@@ -151,18 +161,20 @@ class RecurrentKernels(object):
             self._from_steps(steps, tensor)
         self._previous_states(H, h0._tensor, h_prev, order)
         self._previous_states(C, c0._tensor, c_prev, order)
+        owner.cache['fprop_steps'] = 'lstm'
 
-    def lstm_bprop(self, owner, W_recur, pre, dpre, err, dh, dc, c_prev, c_act, order,
+    def lstm_bprop(self, owner, W_recur, pre, dpre, err, dh, dc, c, c0, c_act, order,
                    activation, gate_activation):
         """Back through the steps: dh, dc carry dL/dh and dL/dc of the state each step
         started from; dpre receives dL/d(pre-activation) of every gate."""
         xp, WrT, T = self.xp, W_recur._tensor.T, len(order)
         DH, DC = dh._tensor, dc._tensor
         n, N = DH.shape
-        P = self._to_steps(owner, pre, T, 'lstm_pre')
-        CA = self._to_steps(owner, c_act, T, 'lstm_cact')
-        CP = self._to_steps(owner, c_prev, T, 'lstm_cprev')
+        P = self._fprop_steps(owner, pre, T, 'lstm_pre')
+        CA = self._fprop_steps(owner, c_act, T, 'lstm_cact')
+        C = self._fprop_steps(owner, c, T, 'lstm_c')
         E = self._to_steps(owner, err, T, 'lstm_err')
+        first = c0._tensor
         DP = self._cell_scratch(owner, P.shape, P.dtype, 'lstm_dpre')
         DCA = self._cell_scratch(owner, CA.shape, P.dtype, 'lstm_dcact')
         # the activation derivatives of every step at once; the walk only multiplies
@@ -171,7 +183,9 @@ class RecurrentKernels(object):
         _derivative(xp, activation, CA, DCA)
         DH.fill(0)
         DC.fill(0)
-        for t in reversed(order):
+        started = [first] + [C[t] for t in order[:-1]]  # the c each step started from
+        for k in range(len(order) - 1, -1, -1):
+            t, cp = order[k], started[k]
             DH += E[t]
             p, d, tmp = P[t], DP[t], DCA[t]
             i, f, o, g = p[:n], p[n:2 * n], p[2 * n:3 * n], p[3 * n:]
@@ -184,7 +198,7 @@ class RecurrentKernels(object):
             di *= DC
             di *= g
             df *= DC
-            df *= CP[t]
+            df *= cp
             dg *= DC
             dg *= i
             DC *= f
@@ -222,6 +236,7 @@ class RecurrentKernels(object):
         for steps, tensor in ((P, pre), (H, h), (RH, rh)):
             self._from_steps(steps, tensor)
         self._previous_states(H, h0._tensor, h_prev, order)
+        owner.cache['fprop_steps'] = 'gru'
 
     def gru_bprop(self, owner, W_recur, pre, dpre, err, dh, recur, h_prev, order, activation,
                   gate_activation):
@@ -230,7 +245,7 @@ class RecurrentKernels(object):
         DH, REC = dh._tensor, recur._tensor
         n, N = DH.shape
         W_rzT, W_cT = Wr[:2 * n].T, Wr[2 * n:].T
-        P = self._to_steps(owner, pre, T, 'gru_pre')
+        P = self._fprop_steps(owner, pre, T, 'gru_pre')
         HP = self._to_steps(owner, h_prev, T, 'gru_hprev')
         E = self._to_steps(owner, err, T, 'gru_err')
         DP = self._cell_scratch(owner, P.shape, P.dtype, 'gru_dpre')

@@ -119,6 +119,7 @@ class SimpleCell(object):
         if fused:
             be.rnn_fprop(dr, dr.W_recur, dr.pre, dr.h0, dr.order, fused[0])
         else:
+            dr.cache.pop('fprop_steps', None)  # the kernels' step copies are stale now
             previous = dr.h0
             for t in dr.order:
                 pre = dr.col(dr.pre, t)
@@ -165,6 +166,7 @@ class _GatedCell(SimpleCell):
         if fused:
             self.fused_fprop(be, dr, *fused)
             return
+        dr.cache.pop('fprop_steps', None)  # the kernels' step copies are stale now
         previous = None
         for t in dr.order:
             self.step_fprop(be, dr, t, previous)
@@ -228,7 +230,7 @@ class LSTMCell(_GatedCell):
                       dr.h0, dr.c0, dr.order, activation, gate_activation)
 
     def fused_bprop(self, be, dr, err, activation, gate_activation):
-        be.lstm_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.dc, dr.c_prev,
+        be.lstm_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.dc, dr.c, dr.c0,
                       dr.c_act, dr.order, activation, gate_activation)
 
     def step_fprop(self, be, dr, t, previous):
