@@ -10,8 +10,9 @@ import pytest
 
 from neon_compat.data import ArrayIterator
 from neon_compat.initializers import Constant, Gaussian
-from neon_compat.layers import (Activation, Affine, BatchNorm, Bias, Conv, DataTransform,
-                                Deconv, Dropout, LSTM, Pooling, Reshape)
+from neon_compat.layers import (GRU, LSTM, Activation, Affine, BatchNorm, BiBNRNN, Bias,
+                                BiLSTM, BiRNN, Conv, DataTransform, Deconv, Dropout, Pooling,
+                                Recurrent, RecurrentLast, RecurrentMean, RecurrentSum, Reshape)
 from neon_compat.models import Model
 from neon_compat.transforms import (Explin, Identity, Logistic, Normalizer, PixelwiseSoftmax,
                                     Rectlin, Rectlinclip, Sign, Softmax, Tanh)
@@ -130,12 +131,65 @@ def test_flat_transforms(tmp_path, transform):
     assert np.ptp(out) > 0
 
 
+def G():
+    return Gaussian(scale=0.4)
+
+
+SEQUENCE_NETWORKS = {
+    'rnn-last': lambda: [Recurrent(6, G(), activation=Tanh(), reset_cells=True),
+                         RecurrentLast(), Affine(3, G())],
+    'lstm-mean': lambda: [LSTM(5, G(), activation=Tanh(), gate_activation=Logistic(),
+                               reset_cells=True), RecurrentMean(), Affine(3, G())],
+    'gru-sum': lambda: [GRU(4, G(), activation=Tanh(), gate_activation=Logistic(),
+                            reset_cells=True), RecurrentSum(), Affine(2, G())],
+    'birnn-relu-last': lambda: [BiRNN(4, G(), activation=Rectlin(), reset_cells=True),
+                                RecurrentLast(), Affine(2, G())],
+    'bilstm-lstm-stack': lambda: [BiLSTM(3, G(), activation=Tanh(), gate_activation=Logistic(),
+                                         reset_cells=True),
+                                  LSTM(4, G(), activation=Tanh(), gate_activation=Logistic(),
+                                       reset_cells=True), RecurrentLast(),
+                                  Affine(2, G(), activation=Softmax())],
+}
+
+
+@pytest.mark.parametrize('name', list(SEQUENCE_NETWORKS))
+def test_sequence_networks(tmp_path, name):
+    """Rows of F·T features in neon's (f, t) order; the ONNX RNN/LSTM/GRU ops with neon's
+    gate blocks reordered (and GRU's update gate negated)."""
+    F, T = 3, 5
+    X = np.random.RandomState(1).normal(size=(16, F * T)).astype(np.float32)
+    out = assert_onnx_matches(Model(SEQUENCE_NETWORKS[name]()), (F, T), tmp_path / 's.onnx',
+                              X=X)
+    assert np.ptp(out) > 1e-2
+
+
+@pytest.mark.parametrize('layers, message', [
+    (lambda: [LSTM(4, G(), activation=Tanh(), gate_activation=Logistic())],
+     r"the model's output is a sequence"),
+    (lambda: [LSTM(4, G(), activation=Tanh(), gate_activation=Logistic()), Affine(2, G())],
+     r"layer '.*' \(Linear\) after a sequence is not exported"),
+    (lambda: [BiRNN(4, G(), activation=Tanh(), split_inputs=True), RecurrentLast()],
+     r"split_inputs is not exported"),
+    (lambda: [Recurrent(4, G(), activation=Identity()), RecurrentLast()],
+     r"the activation Identity of a recurrent layer has no ONNX export"),
+    (lambda: [GRU(4, G(), activation=Tanh(), gate_activation=Tanh()), RecurrentLast()],
+     r"GRU is exported with Logistic gates only"),
+], ids=['sequence-output', 'affine-on-sequence', 'split-inputs', 'identity', 'gru-tanh-gates'])
+def test_sequence_networks_that_are_refused(tmp_path, layers, message):
+    model = Model(layers())
+    model.initialize(ArrayIterator(inputs((4, 5)), None, make_onehot=False, lshape=(4, 5)))
+    with pytest.raises(ExportError, match=message):
+        onnx_export(model, str(tmp_path / 'refused.onnx'))
+    assert not (tmp_path / 'refused.onnx').exists()
+
+
 def test_unsupported_layers_are_named(tmp_path):
-    model = Model([LSTM(4, Gaussian(), activation=Tanh(), gate_activation=Logistic(),
-                        name='my_lstm')])
+    model = Model([BiBNRNN(4, Gaussian(), activation=Tanh(), name='my_bibnrnn'),
+                   RecurrentLast()])
     data = ArrayIterator(inputs((3, 5)), None, make_onehot=False, lshape=(3, 5))
     model.initialize(data)
-    with pytest.raises(ExportError, match=r"layer 'my_lstm' \(LSTM\) cannot be exported"):
+    with pytest.raises(ExportError, match=r"layer 'my_bibnrnn' \(BiBNRNN\) cannot be "
+                                          r"exported"):
         onnx_export(model, str(tmp_path / 'lstm.onnx'))
     assert not (tmp_path / 'lstm.onnx').exists()
     model = Model([Affine(nout=15, init=Gaussian()), Reshape((5, 3)),

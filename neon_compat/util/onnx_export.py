@@ -14,7 +14,12 @@ network: BatchNorm uses its running statistics, Dropout scales by `keep`.
 Exported: DataTransform, Activation (Identity, Rectlin, Rectlinclip, Explin, Normalizer,
 Softmax, PixelwiseSoftmax, Tanh, Logistic, Sign), Linear and Bias (so Affine),
 Convolution (so Conv, with or without bias), Deconvolution (so Deconv), Pooling (max,
-avg), BatchNorm, Dropout, Reshape (between flat features and images).
+avg), BatchNorm, Dropout, Reshape (between flat features and images), and sequences:
+Recurrent, BiRNN, LSTM, BiLSTM, GRU (ONNX RNN, LSTM, GRU; activations Tanh, Logistic,
+Rectlin; GRU with Logistic gates) and RecurrentLast, RecurrentMean, RecurrentSum. A
+sequence example (F, T) is a row of F·T features in neon's (f, t) order; the ONNX
+graph starts every sequence from a zero state (as reset_cells=True) and must end
+with a summary layer or a non-sequence layer after one.
 Any other layer stops the export with an error naming it.
 """
 import argparse
@@ -55,7 +60,7 @@ class _Graph(object):
     def const(self, array, hint, dtype=np.float32):
         name = self.name(hint)
         self.initializers.append(self.numpy_helper.from_array(
-            np.ascontiguousarray(np.asarray(array, dtype=dtype)), name))
+            np.array(array, dtype=dtype, order="C"), name))  # (0-d stays 0-d)
         return name
 
     def op(self, op_type, inputs, hint, **attrs):
@@ -74,8 +79,29 @@ class _Exporter(object):
     def __init__(self, graph):
         self.g = graph
         self.image = False
+        self.sequence = False  # the current tensor is ONNX's (T, N, F)
+
+    def not_a_sequence(self, layer):
+        if self.sequence:
+            raise ExportError("layer '%s' (%s) after a sequence is not exported: summarize "
+                              "the sequence first (RecurrentLast, RecurrentMean, RecurrentSum)"
+                              % (layer.name, type(layer).__name__))
+
+    def to_sequence(self, x, layer):
+        """The input of a sequence layer as (T, N, F)."""
+        if self.sequence:
+            return x
+        shape = layer.in_shape
+        if not (isinstance(shape, tuple) and len(shape) == 2):
+            raise ExportError("layer '%s' (%s) takes (features, time) sequences, but its "
+                              "input has shape %r" % (layer.name, type(layer).__name__, shape))
+        x = self.to_flat(x)
+        x = self.g.op('Reshape', [x, self.g.const((-1,) + shape, 'shape', np.int64)], 'nft')
+        self.sequence = True
+        return self.g.op('Transpose', [x], 'sequence', perm=[2, 0, 1])
 
     def to_image(self, x, layer):
+        self.not_a_sequence(layer)
         shape = layer.in_shape
         if not (isinstance(shape, tuple) and len(shape) == 3):
             raise ExportError("layer '%s' (%s) takes images, but its input has shape %r"
@@ -87,7 +113,9 @@ class _Exporter(object):
         return self.g.op('Reshape', [x, self.g.const((-1,) + shape, 'shape', np.int64)],
                          'image')
 
-    def to_flat(self, x):
+    def to_flat(self, x, layer=None):
+        if self.sequence:
+            self.not_a_sequence(layer)
         if not self.image:
             return x
         self.image = False
@@ -111,7 +139,7 @@ class _Exporter(object):
             if self.image or transform.axis != 0:
                 raise ExportError("layer '%s': Softmax is exported over the features of flat "
                                   "inputs only (axis 0)" % layer.name)
-            return g.op('Softmax', [x], 'softmax', axis=1)
+            return g.op('Softmax', [x], 'softmax', axis=2 if self.sequence else 1)
         if kind == 'PixelwiseSoftmax':
             return g.op('Softmax', [self.to_image(x, layer)], 'softmax', axis=1)
         simple = {'Tanh': 'Tanh', 'Logistic': 'Sigmoid', 'Sign': 'Sign'}
@@ -134,11 +162,12 @@ class _Exporter(object):
         return self.transform(x, layer.transform, layer)
 
     def layer_Linear(self, x, layer):
-        x = self.to_flat(x)
+        x = self.to_flat(x, layer)
         return self.g.op('Gemm', [x, self.g.const(_host(layer.W), layer.name + '_W')],
                          'linear', transB=1)
 
     def layer_Bias(self, x, layer):
+        self.not_a_sequence(layer)
         b = _host(layer.W).reshape(-1)
         shape = (1, -1, 1, 1) if self.image else (1, -1)
         return self.g.op('Add', [x, self.g.const(b.reshape(shape), layer.name + '_b')], 'bias')
@@ -193,12 +222,13 @@ class _Exporter(object):
                for shape in shapes):
             raise ExportError("layer '%s' (Reshape): reshapes to or from (features, time) "
                               "sequences are not exported" % layer.name)
-        x = self.to_flat(x)
+        x = self.to_flat(x, layer)
         if isinstance(layer.out_shape, tuple) and len(layer.out_shape) == 3:
             x = self.reshape_to_image(x, layer.out_shape)
         return x
 
     def layer_BatchNorm(self, x, layer):
+        self.not_a_sequence(layer)
         g, n = self.g, layer.name
         inputs = [x] + [g.const(_host(t).reshape(-1), n + '_' + what) for t, what in
                         ((layer.gamma, 'gamma'), (layer.beta, 'beta'),
@@ -206,9 +236,89 @@ class _Exporter(object):
         return g.op('BatchNormalization', inputs, 'batchnorm', epsilon=float(layer.eps))
 
     def layer_Dropout(self, x, layer):
+        self.not_a_sequence(layer)
         if layer.be.check_caffe_compat():
             return x
         return self.g.op('Mul', [x, self.g.const(layer.keep, layer.name + '_keep')], 'dropout')
+
+    # --- sequences ------------------------------------------------------------------
+    # neon's gate blocks in ONNX's order: LSTM i, f, o, g -> i, o, f, c; GRU r, z, c -> z, r, h
+    GATE_ORDER = {'RNN': [0], 'LSTM': [0, 2, 1, 3], 'GRU': [1, 0, 2]}
+    ACTIVATIONS = {'Tanh': 'Tanh', 'Logistic': 'Sigmoid', 'Rectlin': 'Relu'}
+
+    def activation_name(self, transform, layer):
+        kind = type(transform).__name__
+        if kind not in self.ACTIVATIONS or getattr(transform, 'slope', 0) or \
+                getattr(transform, 'shortcut', False):
+            raise ExportError("layer '%s': the activation %s of a recurrent layer has no ONNX "
+                              "export (Tanh, Logistic, Rectlin)" % (layer.name, kind))
+        return self.ACTIVATIONS[kind]
+
+    def recurrent(self, x, layer, op_type):
+        if layer.split_inputs:
+            raise ExportError("layer '%s': split_inputs is not exported (ONNX gives both "
+                              "directions the same input)" % layer.name)
+        x = self.to_sequence(x, layer)
+        cell, H, order = layer.cell, layer.nout, self.GATE_ORDER[op_type]
+        act = self.activation_name(cell.activation, layer)
+        if op_type == 'RNN':
+            activations = [act]
+        else:
+            gate = self.activation_name(cell.gate_activation, layer)
+            activations = [gate, act, act] if op_type == 'LSTM' else [gate, act]
+            if op_type == 'GRU' and gate != 'Sigmoid':
+                raise ExportError("layer '%s': GRU is exported with Logistic gates only "
+                                  "(ONNX's update gate is neon's 1 − z)" % layer.name)
+        weights = {'W': [], 'R': [], 'B': []}
+        for d in layer.dirs:
+            W, R, b = _host(d.W_input), _host(d.W_recur), _host(d.b).reshape(-1, 1)
+            W, R, b = (np.concatenate([m[k * H:(k + 1) * H] for k in order]) for m in (W, R, b))
+            if op_type == 'GRU':  # ONNX keeps (1 − z)·h̃ + z·h_prev: negate z, σ(−a) = 1 − σ(a)
+                W[:H], R[:H], b[:H] = -W[:H], -R[:H], -b[:H]
+            weights['W'].append(W)
+            weights['R'].append(R)
+            weights['B'].append(np.concatenate([b.reshape(-1), np.zeros(b.size, np.float32)]))
+        inputs = [x] + [self.g.const(np.stack(weights[k]), layer.name + '_' + k) for k in 'WRB']
+        attrs = dict(hidden_size=H, activations=activations * layer.ndirections,
+                     direction='bidirectional' if layer.ndirections == 2 else 'forward')
+        if op_type == 'GRU':
+            attrs['linear_before_reset'] = 0
+        y = self.g.op(op_type, inputs, op_type.lower(), **attrs)  # (T, dirs, N, H)
+        y = self.g.op('Transpose', [y], 'steps', perm=[0, 2, 1, 3])
+        return self.g.op('Reshape', [y, self.g.const((0, 0, -1), 'shape', np.int64)], 'hidden')
+
+    def layer_Recurrent(self, x, layer):
+        return self.recurrent(x, layer, 'RNN')
+
+    layer_BiRNN = layer_Recurrent
+
+    def layer_LSTM(self, x, layer):
+        return self.recurrent(x, layer, 'LSTM')
+
+    layer_BiLSTM = layer_LSTM
+
+    def layer_GRU(self, x, layer):
+        return self.recurrent(x, layer, 'GRU')
+
+    def summary(self, x, layer, op_type, **attrs):
+        x = self.to_sequence(x, layer)
+        self.sequence = False
+        if op_type == 'Gather':
+            index = self.g.const(np.array(layer.nsteps - 1, dtype=np.int64), 'last', np.int64)
+            return self.g.op('Gather', [x, index], 'last_step', axis=0)
+        if op_type == 'ReduceSum':
+            return self.g.op('ReduceSum', [x, self.g.const([0], 'axes', np.int64)], 'sum',
+                             keepdims=0)
+        return self.g.op(op_type, [x], 'summary', **attrs)
+
+    def layer_RecurrentLast(self, x, layer):
+        return self.summary(x, layer, 'Gather')
+
+    def layer_RecurrentMean(self, x, layer):
+        return self.summary(x, layer, 'ReduceMean', axes=[0], keepdims=0)
+
+    def layer_RecurrentSum(self, x, layer):
+        return self.summary(x, layer, 'ReduceSum')
 
 
 def onnx_export(model, path, input_shape=None):
@@ -236,6 +346,9 @@ def onnx_export(model, path, input_shape=None):
     x = 'x'
     for layer in layers:
         x = exporter.layer(x, layer)
+    if exporter.sequence:
+        raise ExportError("the model's output is a sequence: end it with RecurrentLast, "
+                          "RecurrentMean or RecurrentSum to export it")
     x = exporter.to_flat(x)
     graph.nodes.append(helper.make_node('Identity', [x], ['y']))
     out_features = int(np.prod(layers[-1].out_shape))
