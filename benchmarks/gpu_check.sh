@@ -9,7 +9,7 @@
 #   PY    python to use (default python3); its CuPy, torch and h5py are used as they are
 #   OUT   folder for the summary and the logs (default gpu_check_out)
 # Without a GPU it says so and runs what it can: the install and the test suite (whose
-# gpu cases then run on the CuPy emulation, tests/cupy_emulation.py).
+# gpu cases then run on the CuPy emulation, tests/device_emulation.py).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}

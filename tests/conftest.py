@@ -1,7 +1,7 @@
 """Shared fixtures: every backend test runs on cpu and gpu.
 
 Without a CUDA device the gpu cases run the gpu backend's code over the CuPy
-emulation (tests/cupy_emulation.py) and are named `gpu-emulated`; the terminal
+emulation (tests/device_emulation.py) and are named `gpu-emulated`; the terminal
 summary says so in one line. NEON_TEST_GPU=skip skips them instead.
 """
 import os
@@ -14,7 +14,7 @@ from neon_compat.backends import gen_backend, cleanup_backend
 from neon_compat.backends import cuda
 from neon_compat.backends.nervanagpu import NervanaGPU
 
-import cupy_emulation
+import device_emulation
 
 BACKENDS = ['cpu', 'gpu']
 GPU_SKIP_PREFIX = 'gpu backend: '
@@ -27,7 +27,7 @@ class EmulatedGPU(NervanaGPU):
 
     @staticmethod
     def _array_module(device_id):
-        return cupy_emulation.cupy
+        return device_emulation.xp
 
 
 def _use_gpu(name, monkeypatch):

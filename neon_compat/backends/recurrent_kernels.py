@@ -52,14 +52,8 @@ def _derivative(xp, name, y, out):
 
 class RecurrentKernels(object):
     """Recurrent-cell kernels of the Backend. Arguments are Tensors; `owner` is any
-    object with a `cache` dict, where the kernels keep their scratch buffers."""
-
-    def _cell_scratch(self, owner, shape, dtype, key):
-        buf = owner.cache.get((key, shape, dtype))
-        if buf is None:
-            buf = self.xp.empty(shape, dtype=dtype)
-            owner.cache[(key, shape, dtype)] = buf
-        return buf
+    object with a `cache` dict, where the kernels keep their scratch buffers
+    (LayerKernels._scratch)."""
 
     def _as_steps(self, ary, T):
         """The (rows, T, N) view of a (rows, T·N) array (any strides)."""
@@ -72,7 +66,7 @@ class RecurrentKernels(object):
         """A step-major (T, rows, N) scratch copy of a cell buffer."""
         ary = tensor._tensor
         rows, N = ary.shape[0], ary.shape[1] // T
-        steps = self._cell_scratch(owner, (T, rows, N), ary.dtype, key)
+        steps = self._scratch(owner, (T, rows, N), ary.dtype, key)
         steps[...] = self._as_steps(ary, T).transpose(1, 0, 2)
         return steps
 
@@ -81,7 +75,7 @@ class RecurrentKernels(object):
         (its cell buffers change only in fprop), else a fresh copy."""
         if owner.cache.get('fprop_steps') == key[:key.index('_')]:
             ary = tensor._tensor
-            return self._cell_scratch(owner, (T, ary.shape[0], ary.shape[1] // T), ary.dtype,
+            return self._scratch(owner, (T, ary.shape[0], ary.shape[1] // T), ary.dtype,
                                       key)
         return self._to_steps(owner, tensor, T, key)
 
@@ -106,7 +100,7 @@ class RecurrentKernels(object):
         xp, Wr, T = self.xp, W_recur._tensor, len(order)
         P = self._to_steps(owner, pre, T, 'rnn_pre')
         prev = h0._tensor
-        tmp = self._cell_scratch(owner, prev.shape, P.dtype, 'rnn_recur')
+        tmp = self._scratch(owner, prev.shape, P.dtype, 'rnn_recur')
         for t in order:
             xp.matmul(Wr, prev, out=tmp)
             P[t] += tmp
@@ -121,10 +115,10 @@ class RecurrentKernels(object):
         xp, WrT, DH, T = self.xp, W_recur._tensor.T, dh._tensor, len(order)
         P = self._fprop_steps(owner, pre, T, 'rnn_pre')
         E = self._to_steps(owner, err, T, 'rnn_err')
-        DP = self._cell_scratch(owner, P.shape, P.dtype, 'rnn_dpre')
+        DP = self._scratch(owner, P.shape, P.dtype, 'rnn_dpre')
         _derivative(xp, activation, P, DP)
         DH.fill(0)
-        tmp = self._cell_scratch(owner, DH.shape, DP.dtype, 'rnn_delta')
+        tmp = self._scratch(owner, DH.shape, DP.dtype, 'rnn_delta')
         for t in reversed(order):
             xp.add(DH, E[t], out=tmp)
             DP[t] *= tmp
@@ -140,10 +134,10 @@ class RecurrentKernels(object):
         prev_h, prev_c = h0._tensor, c0._tensor
         n, N = prev_h.shape
         P = self._to_steps(owner, pre, T, 'lstm_pre')
-        H, C, CA = (self._cell_scratch(owner, (T, n, N), P.dtype, key)
+        H, C, CA = (self._scratch(owner, (T, n, N), P.dtype, key)
                     for key in ('lstm_h', 'lstm_c', 'lstm_cact'))
-        gates = self._cell_scratch(owner, (4 * n, N), P.dtype, 'lstm_gates')
-        prod = self._cell_scratch(owner, (n, N), P.dtype, 'lstm_prod')
+        gates = self._scratch(owner, (4 * n, N), P.dtype, 'lstm_gates')
+        prod = self._scratch(owner, (n, N), P.dtype, 'lstm_prod')
         for t in order:
             p = P[t]
             xp.matmul(Wr, prev_h, out=gates)
@@ -175,8 +169,8 @@ class RecurrentKernels(object):
         C = self._fprop_steps(owner, c, T, 'lstm_c')
         E = self._to_steps(owner, err, T, 'lstm_err')
         first = c0._tensor
-        DP = self._cell_scratch(owner, P.shape, P.dtype, 'lstm_dpre')
-        DCA = self._cell_scratch(owner, CA.shape, P.dtype, 'lstm_dcact')
+        DP = self._scratch(owner, P.shape, P.dtype, 'lstm_dpre')
+        DCA = self._scratch(owner, CA.shape, P.dtype, 'lstm_dcact')
         # the activation derivatives of every step at once; the walk only multiplies
         _derivative(xp, gate_activation, P[:, :3 * n], DP[:, :3 * n])
         _derivative(xp, activation, P[:, 3 * n:], DP[:, 3 * n:])
@@ -215,9 +209,9 @@ class RecurrentKernels(object):
         n, N = prev.shape
         W_rz, W_c = Wr[:2 * n], Wr[2 * n:]
         P = self._to_steps(owner, pre, T, 'gru_pre')
-        H, RH = (self._cell_scratch(owner, (T, n, N), P.dtype, key) for key in ('gru_h', 'gru_rh'))
-        rz_tmp = self._cell_scratch(owner, (2 * n, N), P.dtype, 'gru_rz')
-        c_tmp = self._cell_scratch(owner, (n, N), P.dtype, 'gru_cand')
+        H, RH = (self._scratch(owner, (T, n, N), P.dtype, key) for key in ('gru_h', 'gru_rh'))
+        rz_tmp = self._scratch(owner, (2 * n, N), P.dtype, 'gru_rz')
+        c_tmp = self._scratch(owner, (n, N), P.dtype, 'gru_cand')
         for t in order:
             p = P[t]
             xp.matmul(W_rz, prev, out=rz_tmp)
@@ -248,10 +242,10 @@ class RecurrentKernels(object):
         P = self._fprop_steps(owner, pre, T, 'gru_pre')
         HP = self._to_steps(owner, h_prev, T, 'gru_hprev')
         E = self._to_steps(owner, err, T, 'gru_err')
-        DP = self._cell_scratch(owner, P.shape, P.dtype, 'gru_dpre')
+        DP = self._scratch(owner, P.shape, P.dtype, 'gru_dpre')
         _derivative(xp, gate_activation, P[:, :2 * n], DP[:, :2 * n])
         _derivative(xp, activation, P[:, 2 * n:], DP[:, 2 * n:])
-        tmp = self._cell_scratch(owner, (n, N), DP.dtype, 'gru_delta')
+        tmp = self._scratch(owner, (n, N), DP.dtype, 'gru_delta')
         DH.fill(0)
         for t in reversed(order):
             DH += E[t]

@@ -62,7 +62,12 @@ class WinogradKernels(object):
         return view
 
     def _matrices(self, m, dtype):
-        return tuple(self.xp.asarray(t, dtype=dtype) for t in TRANSFORMS[m])
+        """(Bᵀ, G, Aᵀ) of F(m, 3) on the device, made once per dtype."""
+        cache = self.__dict__.setdefault('_winograd_matrices', {})
+        key = (m, np.dtype(dtype))
+        if key not in cache:
+            cache[key] = tuple(self.xp.asarray(t, dtype=dtype) for t in TRANSFORMS[m])
+        return cache[key]
 
     def _both_sides(self, M, tiles, out_key, out=None):
         """M·t·Mᵀ for every α×α tile of `tiles` (α, α, rest): two matrix products (into

@@ -335,7 +335,7 @@ class TrainCostCallback(Callback):
         self._epoch_costs = []
 
     def on_minibatch_end(self, callback_data, model, epoch, minibatch):
-        self.cost_history.append(float(np.asarray(model.cost.cost).reshape(-1)[0]))
+        self.cost_history.append(_cost_value(model.cost))
         self.running_cost = sum(self.cost_history) / len(self.cost_history)
         self._epoch_costs.append(self.running_cost)
 
@@ -570,7 +570,7 @@ class ProgressBarCallback(Callback):
         if self.cost_source is not None:
             self._cost = self.cost_source.running_cost
         else:  # a bar outside Callbacks: the minibatch's own cost
-            self._cost = float(np.asarray(model.cost.cost).reshape(-1)[0])
+            self._cost = _cost_value(model.cost)
         self._bar.set_postfix_str(self._status(), refresh=False)
         self._bar.update(1)
 

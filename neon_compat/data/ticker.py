@@ -13,12 +13,24 @@ from neon_compat import NervanaObject
 class Task(NervanaObject):
     """Base of the tasks: `synthesize(inputs, targets, mask)` fills one minibatch."""
 
+    def shapes(self, nin, nout, time_steps_func, *longest):
+        """Set the channel counts, the step-count rule and the longest sequence's size
+        (time_steps_func of the longest lengths)."""
+        self.nin, self.nout = nin, nout
+        self.time_steps_func = time_steps_func
+        self.time_steps_max = time_steps_func(*longest)
+        self.max_columns = self.time_steps_max * self.be.bsz
+
     def fetch_io(self, time_steps):
         """Zeroed host (inputs, outputs) of time_steps steps: views of buffers of the
-        longest sequence, zero past the end."""
+        longest sequence (made once, zeroed per minibatch), zero past the end."""
         columns = time_steps * self.be.bsz
-        self._host_in = np.zeros((self.nin, self.max_columns))
-        self._host_out = np.zeros((self.nout, self.max_columns))
+        if getattr(self, '_host_in', None) is None:
+            self._host_in = np.zeros((self.nin, self.max_columns))
+            self._host_out = np.zeros((self.nout, self.max_columns))
+        else:
+            self._host_in.fill(0)
+            self._host_out.fill(0)
         return self._host_in[:, :columns], self._host_out[:, :columns]
 
     def fill_buffers(self, time_steps, inputs, outputs, in_tensor, out_tensor, mask):
@@ -55,11 +67,7 @@ class CopyTask(Task):
     def __init__(self, seq_len_max, vec_size):
         self.seq_len_max = seq_len_max
         self.vec_size = vec_size
-        self.nout = vec_size
-        self.nin = vec_size + 2
-        self.time_steps_func = lambda length: 2 * length + 2
-        self.time_steps_max = self.time_steps_func(seq_len_max)
-        self.max_columns = self.time_steps_max * self.be.bsz
+        self.shapes(vec_size + 2, vec_size, lambda length: 2 * length + 2, seq_len_max)
 
     def synthesize(self, in_tensor, out_tensor, mask):
         bsz = self.be.bsz
@@ -86,11 +94,9 @@ class RepeatCopyTask(Task):
         self.seq_len_max = seq_len_max
         self.repeat_count_max = repeat_count_max
         self.vec_size = vec_size
-        self.nout = vec_size + 1  # and the stop channel
-        self.nin = vec_size + 2
-        self.time_steps_func = lambda length, repeats: length * (repeats + 1) + 3
-        self.time_steps_max = self.time_steps_func(seq_len_max, repeat_count_max)
-        self.max_columns = self.time_steps_max * self.be.bsz
+        self.shapes(vec_size + 2, vec_size + 1,  # outputs: and the stop channel
+                    lambda length, repeats: length * (repeats + 1) + 3, seq_len_max,
+                    repeat_count_max)
 
     def synthesize(self, in_tensor, out_tensor, mask):
         bsz = self.be.bsz
@@ -121,11 +127,7 @@ class PrioritySortTask(Task):
     def __init__(self, seq_len_max, vec_size):
         self.seq_len_max = seq_len_max
         self.vec_size = vec_size
-        self.nout = vec_size
-        self.nin = vec_size + 3
-        self.time_steps_func = lambda length: 2 * length + 2
-        self.time_steps_max = self.time_steps_func(seq_len_max)
-        self.max_columns = self.time_steps_max * self.be.bsz
+        self.shapes(vec_size + 3, vec_size, lambda length: 2 * length + 2, seq_len_max)
 
     def synthesize(self, in_tensor, out_tensor, mask):
         bsz = self.be.bsz

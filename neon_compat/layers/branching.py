@@ -337,11 +337,14 @@ class Multicost(NervanaObject):
         desc['config']['costs'] = [c.get_description() for c in self.costs]
         return desc
 
+    def _per_cost(self, targets):
+        """One target per cost (the same for all when a single one is given)."""
+        return targets if type(targets) in (tuple, list) else [targets] * len(self.costs)
+
     def get_cost(self, inputs, targets):
         if not isinstance(inputs, list):
             return self.costs[0].get_cost(inputs, targets)
-        if type(targets) not in (tuple, list):
-            targets = [targets] * len(self.costs)
+        targets = self._per_cost(targets)
         total = None
         for w, c, i, t in zip(self.weights, self.costs, inputs, targets):
             if t is not None:
@@ -352,8 +355,7 @@ class Multicost(NervanaObject):
     def get_errors(self, inputs, targets):
         if not isinstance(inputs, list):
             return self.costs[0].get_errors(inputs, targets)
-        if type(targets) not in (tuple, list):
-            targets = [targets] * len(self.costs)
+        targets = self._per_cost(targets)
         self.deltas = []
         for w, c, i, t in zip(self.weights, self.costs, inputs, targets):
             if t is None:

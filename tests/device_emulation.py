@@ -13,19 +13,19 @@ code path and catch what would break on a real device:
 - Reductions and element reads return 0-d arrays, not NumPy scalars.
 - Integer-array indexing and `take` wrap out-of-range indices instead of raising.
 - The namespace holds only names CuPy 14 has (`cupy_names.json`, written by
-  `python tests/write_cupy_names.py` where CuPy imports; a test compares it).
+  `python tests/write_device_names.py` where CuPy imports; a test compares it).
 - `random.RandomState` has CuPy's methods (a `dtype` argument, no `get_state`).
 
 It is an emulation: speed, memory, streams and kernels are NumPy's.
 """
 import json
-import os
 import types
 
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-NAMES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cupy_names.json')
+from write_device_names import NAMES_FILE
+
 IMPLICIT_CONVERSION = ('Implicit conversion to a NumPy array is not allowed. '
                        'Please use `.get()` to construct a NumPy array explicitly.')
 # functions that take host data (lists, NumPy arrays) as CuPy's do
@@ -280,7 +280,7 @@ def take(a, indices, axis=None, out=None):
 
 
 def get_array_module(*args):
-    return cupy if any(isinstance(a, ndarray) for a in args) else np
+    return xp if any(isinstance(a, ndarray) for a in args) else np
 
 
 # --- sub-namespaces -----------------------------------------------------------
@@ -376,8 +376,8 @@ def _build_cupy():
         'runtime': _namespace('cupy.cuda.runtime', {'getDeviceCount': lambda: 1})})
     missing = [n for n in attrs if n not in NAMES['cupy']]
     assert not missing, 'the emulation defines names CuPy lacks: {}'.format(missing)
-    return _namespace('cupy_emulation.cupy', attrs)
+    return _namespace('device_emulation.xp', attrs)
 
 
-cupy = _build_cupy()
+xp = _build_cupy()  # the emulated `cupy` namespace
 

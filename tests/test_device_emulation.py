@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-import cupy_emulation
-from cupy_emulation import cupy as cp
+import device_emulation
+from device_emulation import xp as cp
 from conftest import EmulatedGPU
-from write_cupy_names import cupy_names
+from write_device_names import listed_names
 from neon_compat.backends import BACKENDS, gen_backend, cleanup_backend
 from neon_compat.backends import cuda
 
@@ -13,17 +13,17 @@ from neon_compat.backends import cuda
 @pytest.mark.skipif(not cuda.cupy_importable, reason='CuPy is not installed: the checked-in '
                     'tests/cupy_names.json is used as it is')
 def test_names_list_matches_installed_cupy():
-    listed = {k: v for k, v in cupy_emulation.NAMES.items() if k != 'version'}
-    assert cupy_names(cuda.cupy) == listed, (
+    listed = {k: v for k, v in device_emulation.NAMES.items() if k != 'version'}
+    assert listed_names(cuda.cupy) == listed, (
         'tests/cupy_names.json (CuPy {}) differs from CuPy {}: run python '
-        'tests/write_cupy_names.py'.format(cupy_emulation.NAMES['version'],
+        'tests/write_device_names.py'.format(device_emulation.NAMES['version'],
                                            cuda.cupy.__version__))
 
 
 def test_offers_only_cupy_names():
     offered = {n for n in dir(cp) if not n.startswith('_')}
-    assert offered <= set(cupy_emulation.NAMES['cupy'])
-    numpy_only = {n for n in dir(np) if not n.startswith('_')} - set(cupy_emulation.NAMES['cupy'])
+    assert offered <= set(device_emulation.NAMES['cupy'])
+    numpy_only = {n for n in dir(np) if not n.startswith('_')} - set(device_emulation.NAMES['cupy'])
     assert numpy_only, 'NumPy has names CuPy lacks (e.g. datetime helpers)'
     assert not offered & numpy_only
     assert not hasattr(cp.random.RandomState(0), 'get_state'), 'CuPy generators have no state'
@@ -51,9 +51,9 @@ def test_reductions_return_device_arrays_and_reads_are_counted():
     total = a.sum()
     assert isinstance(total, cp.ndarray) and total.shape == ()
     assert isinstance(a[2], cp.ndarray), 'an element read is a 0-d device array'
-    before = cupy_emulation.TRANSFERS.to_host
+    before = device_emulation.TRANSFERS.to_host
     assert float(total) == 15.0 and int(a[2]) == 2
-    assert cupy_emulation.TRANSFERS.to_host == before + 2
+    assert device_emulation.TRANSFERS.to_host == before + 2
     with pytest.raises(TypeError):
         float(a)
 
@@ -102,11 +102,11 @@ def _train_a_small_cnn(epochs):
     cost = GeneralizedCost(CrossEntropyMulti())
     optimizer = GradientDescentMomentum(0.1, 0.9)
     model.fit(data, optimizer=optimizer, num_epochs=1, cost=cost, callbacks=Callbacks(model))
-    start = (cupy_emulation.TRANSFERS.to_host, cupy_emulation.TRANSFERS.to_device)
+    start = (device_emulation.TRANSFERS.to_host, device_emulation.TRANSFERS.to_device)
     model.fit(data, optimizer=optimizer, num_epochs=1 + epochs, cost=cost,
               callbacks=Callbacks(model))
-    return (cupy_emulation.TRANSFERS.to_host - start[0],
-            cupy_emulation.TRANSFERS.to_device - start[1], data.nbatches * epochs)
+    return (device_emulation.TRANSFERS.to_host - start[0],
+            device_emulation.TRANSFERS.to_device - start[1], data.nbatches * epochs)
 
 
 def test_fit_reads_only_the_cost_and_uploads_nothing_per_minibatch(monkeypatch):

@@ -1,5 +1,6 @@
 """Write tests/cupy_names.json, the names the CuPy emulation may offer, from an
-installed CuPy (it imports without a GPU): `python tests/write_cupy_names.py`."""
+installed CuPy (it imports without a GPU): `python tests/write_device_names.py`.
+CuPy is reached, as everywhere, through neon_compat.backends.cuda."""
 import json
 import os
 
@@ -9,7 +10,7 @@ LISTED_OBJECTS = ('cupy', 'cupy.ndarray', 'cupy.ufunc', 'cupy.random',
                   'cupy.random.RandomState', 'cupy.lib.stride_tricks', 'cupy.cuda')
 
 
-def cupy_names(cupy):
+def listed_names(cupy):
     """{object: sorted public names} for LISTED_OBJECTS, with ndarray's protocols
     (__array__, __float__ ...) and the CuPy version."""
     objects = {'cupy': cupy, 'cupy.ndarray': cupy.ndarray, 'cupy.ufunc': cupy.add,
@@ -26,9 +27,11 @@ def cupy_names(cupy):
 
 
 if __name__ == '__main__':
-    import cupy
+    from neon_compat.backends import cuda
+    if not cuda.cupy_importable:
+        raise SystemExit('CuPy does not import here: ' + cuda.gpu_unavailable_reason())
     with open(NAMES_FILE, 'w') as handle:
-        json.dump(dict(cupy_names(cupy), version=cupy.__version__), handle, indent=0,
-                  sort_keys=True)
+        json.dump(dict(listed_names(cuda.cupy), version=cuda.cupy.__version__), handle,
+                  indent=0, sort_keys=True)
         handle.write('\n')
-    print('wrote {} (CuPy {})'.format(NAMES_FILE, cupy.__version__))
+    print('wrote {} (CuPy {})'.format(NAMES_FILE, cuda.cupy.__version__))
