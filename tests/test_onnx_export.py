@@ -11,8 +11,10 @@ import pytest
 from neon_compat.data import ArrayIterator
 from neon_compat.initializers import Constant, Gaussian
 from neon_compat.layers import (GRU, LSTM, Activation, Affine, BatchNorm, BiBNRNN, Bias,
-                                BiLSTM, BiRNN, Conv, DataTransform, Deconv, Dropout, Pooling,
-                                Recurrent, RecurrentLast, RecurrentMean, RecurrentSum, Reshape)
+                                BranchNode, SingleOutputTree, Tree,
+                                BiLSTM, BiRNN, Conv, DataTransform, Deconv, Dropout, Layer,
+                                MergeBroadcast, MergeSum, Pooling, Recurrent, RecurrentLast,
+                                RecurrentMean, RecurrentSum, Reshape, SkipNode)
 from neon_compat.models import Model
 from neon_compat.transforms import (Explin, Identity, Logistic, Normalizer, PixelwiseSoftmax,
                                     Rectlin, Rectlinclip, Sign, Softmax, Tanh)
@@ -65,11 +67,18 @@ def test_practice3_vgg16_transfer_network(tmp_path):
     assert np.ptp(logits) > 1e-2
 
 
-def test_practice5_renet_is_refused_naming_the_layer(tmp_path):
+def test_practice5_renet(tmp_path):
+    """The printed ReNet: its own Split/Reshape/DimShuffle/Extract layers traced into
+    Gathers, BiRNN branches merged by MergeBroadcast 'stack'. Its BiRNNs carry their state
+    from one minibatch to the next (reset_cells=False), which ONNX does not: one minibatch."""
     import rnn_models
     model, _ = rnn_models.generate_rnn_model((3, 32, 32))
-    with pytest.raises(ExportError, match=r"cannot be exported to ONNX"):
-        assert_onnx_matches(model, (3, 32, 32), tmp_path / 'renet.onnx')
+    shape = (3, 32, 32)
+    X = inputs(shape, n=8)
+    model.initialize(ArrayIterator(X, None, make_onehot=False, lshape=shape))
+    model.layers.layers[-1].transform = Identity()  # compare the logits, not a softmax
+    logits = assert_onnx_matches(model, shape, tmp_path / 'renet.onnx', X=X)
+    assert np.ptp(logits) > 1e-2
 
 
 def randomize_batchnorm(model, rng):
@@ -183,6 +192,98 @@ def test_sequence_networks_that_are_refused(tmp_path, layers, message):
     assert not (tmp_path / 'refused.onnx').exists()
 
 
+CONTAINER_NETWORKS = {
+    'residual-mergesum': lambda: [
+        Conv((3, 3, 4), G(), padding=1, activation=Rectlin()),
+        MergeSum([[Conv((3, 3, 4), G(), padding=1), Activation(Tanh())], SkipNode()]),
+        Affine(3, G())],
+    'inception-depth': lambda: [
+        Conv((3, 3, 4), G(), padding=1, activation=Rectlin()),
+        MergeBroadcast([[Conv((1, 1, 3), G())],
+                        [Conv((3, 3, 2), G(), padding=1, activation=Rectlin())],
+                        [Pooling(3, strides=1, padding=1, op='max')]], merge='depth'),
+        Affine(3, G())],
+    'single-output-tree': lambda: SingleOutputTree([
+        [Conv((3, 3, 4), G(), padding=1, activation=Rectlin()), BranchNode(name='aux'),
+         Pooling(2, strides=2, op='avg'), Affine(3, G(), activation=Softmax())],
+        [BranchNode(name='aux'), Affine(2, G(), activation=Softmax())]]),
+    'stack': lambda: [
+        MergeBroadcast([[Affine(4, G())], [Affine(3, G(), activation=Tanh())]],
+                       merge='stack'),
+        Affine(2, G())],
+    'recurrent': lambda: [
+        Affine(15, G()), Reshape((3, 5)),
+        MergeBroadcast([[Recurrent(4, G(), activation=Tanh(), reset_cells=True)],
+                        [LSTM(4, G(), activation=Tanh(), gate_activation=Logistic(),
+                              reset_cells=True)]], merge='recurrent'),
+        RecurrentLast(), Affine(2, G())],
+}
+
+
+@pytest.mark.parametrize('name', list(CONTAINER_NETWORKS))
+def test_containers(tmp_path, name):
+    shape = (2, 5, 5)
+    out = assert_onnx_matches(Model(CONTAINER_NETWORKS[name]()), shape, tmp_path / 'c.onnx',
+                              X=inputs(shape) / 255.0)
+    assert np.ptp(out) > 1e-2
+
+
+class SwapHalves(Layer):
+    """A user's layer that only moves values: the two halves of the features swap."""
+
+    def configure(self, in_obj):
+        super(SwapHalves, self).configure(in_obj)
+        self.out_shape = self.in_shape
+        return self
+
+    def fprop(self, inputs, inference=False):
+        half = inputs.shape[0] // 2
+        self.outputs[:half] = inputs[half:]
+        self.outputs[half:] = inputs[:half]
+        return self.outputs
+
+
+class Doubles(SwapHalves):
+    def fprop(self, inputs, inference=False):
+        self.outputs[:] = inputs * 2
+        return self.outputs
+
+
+class SwapsExamples(SwapHalves):
+    def fprop(self, inputs, inference=False):
+        self.outputs[:] = inputs.get()[:, ::-1]
+        return self.outputs
+
+
+class Fails(SwapHalves):
+    def fprop(self, inputs, inference=False):
+        raise RuntimeError('not today')
+
+
+def test_traced_layers(tmp_path):
+    """neon's Reshape into a sequence, and a user's layer, become Gathers."""
+    layers = [Affine(12, G()), SwapHalves(), Reshape((4, 3)),
+              LSTM(3, G(), activation=Tanh(), gate_activation=Logistic(), reset_cells=True),
+              RecurrentMean(), Affine(2, G())]
+    out = assert_onnx_matches(Model(layers), (5,), tmp_path / 't.onnx',
+                              X=inputs((5,)) / 255.0)
+    assert np.ptp(out) > 1e-2
+
+
+@pytest.mark.parametrize('layer, message', [
+    (Doubles, r"does more than move its input's values"),
+    (SwapsExamples, r"does more than move its input's values"),
+    (Fails, r"running it to trace its values failed \(RuntimeError: not today\)"),
+])
+def test_traced_layers_that_are_refused(tmp_path, layer, message):
+    model = Model([Affine(6, G()), layer(name='mine'), Affine(2, G())])
+    model.initialize(ArrayIterator(inputs((5,)), None, make_onehot=False))
+    with pytest.raises(ExportError, match=r"layer 'mine' \(%s\) cannot be exported to "
+                                          r"ONNX: .*%s" % (layer.__name__, message)):
+        onnx_export(model, str(tmp_path / 'refused.onnx'))
+    assert not (tmp_path / 'refused.onnx').exists()
+
+
 def test_unsupported_layers_are_named(tmp_path):
     model = Model([BiBNRNN(4, Gaussian(), activation=Tanh(), name='my_bibnrnn'),
                    RecurrentLast()])
@@ -195,9 +296,17 @@ def test_unsupported_layers_are_named(tmp_path):
     model = Model([Affine(nout=15, init=Gaussian()), Reshape((5, 3)),
                    Affine(nout=2, init=Gaussian())])
     model.initialize(ArrayIterator(inputs((15,)), None, make_onehot=False))
-    with pytest.raises(ExportError, match=r"\(Reshape\): reshapes to or from \(features, "
-                                          r"time\) sequences are not exported"):
+    with pytest.raises(ExportError, match=r"\(Linear\) after a sequence is not exported"):
         onnx_export(model, str(tmp_path / 'reshape.onnx'))
+
+
+def test_a_tree_of_several_outputs_is_refused(tmp_path):
+    model = Model(Tree([[Affine(4, G()), BranchNode(name='b'), Affine(3, G())],
+                        [BranchNode(name='b'), Affine(2, G())]], name='two_heads'))
+    model.initialize(ArrayIterator(inputs((5,)), None, make_onehot=False))
+    with pytest.raises(ExportError, match=r"layer 'two_heads' \(Tree\) has one output per "
+                                          r"branch .* SingleOutputTree"):
+        onnx_export(model, str(tmp_path / 'tree.onnx'))
 
 
 def test_an_uninitialized_model_needs_its_input_shape(tmp_path):
@@ -227,10 +336,33 @@ def test_cli_exports_a_model_file(tmp_path):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
 
 
+def test_cli_exports_practice5_with_its_own_layers(tmp_path):
+    import rnn_models
+    model, _ = rnn_models.generate_rnn_model((3, 32, 32))
+    shape = (3, 32, 32)
+    X = inputs(shape, n=8)
+    data = ArrayIterator(X, None, make_onehot=False, lshape=shape)
+    model.initialize(data)
+    expected = model.get_outputs(data)
+    model.save_params(str(tmp_path / 'renet.prm'))
+    args = ['renet.prm', '--input_shape', '3,32,32', '-o', 'renet.onnx']
+    done = run_cli(args, tmp_path)
+    assert done.returncode == 1 and "import that module" in done.stderr
+    layers_py = os.path.join(ROOT, 'examples', 'practice5_rnn', 'layers.py')
+    done = run_cli(args + ['--layers_from', layers_py], tmp_path)
+    assert done.returncode == 0, done.stderr
+    got = ort.InferenceSession(str(tmp_path / 'renet.onnx')).run(None, {'x': X})[0]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
 @pytest.mark.parametrize('args, code, message', [
     (['missing.prm', '--input_shape', '3,8,8', '-o', 'm.onnx'], 1, 'missing.prm'),
     (['model.prm', '--input_shape', '3,x,8', '-o', 'm.onnx'], 2, "'3,x,8' is not a shape"),
     (['model.prm', '--input_shape', '3,8', '-o', 'm.onnx'], 1, 'holds loaded weights'),
+    (['model.prm', '--input_shape', '3,8,8', '-o', 'm.onnx', '--layers_from', 'no.py'], 1,
+     '--layers_from no.py: no such file'),
+    (['model.prm', '--input_shape', '3,8,8', '-o', 'm.onnx', '--layers_from', 'no_such_mod'],
+     1, "--layers_from no_such_mod: No module named 'no_such_mod'"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, args, code, message):
     model = Model([Affine(nout=2, init=Gaussian())])

@@ -14,18 +14,29 @@ network: BatchNorm uses its running statistics, Dropout scales by `keep`.
 Exported: DataTransform, Activation (Identity, Rectlin, Rectlinclip, Explin, Normalizer,
 Softmax, PixelwiseSoftmax, Tanh, Logistic, Sign), Linear and Bias (so Affine),
 Convolution (so Conv, with or without bias), Deconvolution (so Deconv), Pooling (max,
-avg), BatchNorm, Dropout, Reshape (between flat features and images), and sequences:
-Recurrent, BiRNN, LSTM, BiLSTM, GRU (ONNX RNN, LSTM, GRU; activations Tanh, Logistic,
-Rectlin; GRU with Logistic gates) and RecurrentLast, RecurrentMean, RecurrentSum. A
-sequence example (F, T) is a row of F·T features in neon's (f, t) order; the ONNX
+avg), BatchNorm, Dropout, sequences: Recurrent, BiRNN, LSTM, BiLSTM, GRU (ONNX RNN,
+LSTM, GRU; activations Tanh, Logistic, Rectlin; GRU with Logistic gates) and
+RecurrentLast, RecurrentMean, RecurrentSum, and the containers Sequential, MergeSum
+(with SkipNode), MergeBroadcast ('stack', 'depth', 'recurrent') and SingleOutputTree (its
+trunk, with BranchNodes).
+A sequence example (F, T) is a row of F·T features in neon's (f, t) order; the ONNX
 graph starts every sequence from a zero state (as reset_cells=True) and must end
 with a summary layer or a non-sequence layer after one.
-Any other layer stops the export with an error naming it.
+
+Reshape, and any layer without parameters that only moves values of its input (a
+reshape, a transpose, a slice: Practice 5's own Split, Reshape, DimShuffle, Extract),
+is exported as one Gather of each example's features. Its indices are found by running
+the layer on an input that holds each value's feature number, and the result is checked
+on random data. Any other layer stops the export with an error naming it.
 """
 import argparse
 import sys
 
 import numpy as np
+
+from neon_compat.backends.backend import buffer_shape
+from neon_compat.layers.branching import SingleOutputTree
+from neon_compat.layers.sequential import LayerContainer, Sequential
 
 OPSET = 17
 IR_VERSION = 8  # what onnxruntime releases of the last years load (opset 17 needs 8)
@@ -73,40 +84,115 @@ def _host(tensor):
     return np.asarray(tensor.get(), dtype=np.float32)
 
 
-class _Exporter(object):
-    """Walks the layers, keeping the current tensor either flat (N, F) or image (N, C, H, W)."""
+def _is_sequence(shape):
+    """A (features, time) layer shape of more than one step."""
+    return isinstance(shape, tuple) and len(shape) == 2 and shape[1] != 1
 
-    def __init__(self, graph):
+
+def _values(shape):
+    """How many values one example has in a layer shape (F·T for a sequence)."""
+    return int(np.prod(shape))
+
+
+def _kind(layer):
+    return "layer '%s' (%s)" % (layer.name, type(layer).__name__)
+
+
+def trace_rearrangement(layer, given_shape):
+    """The feature each output value of `layer` copies, if the layer only moves values.
+
+    The layer's buffers hold example n's feature k (neon's (f, t) order) at row k, column
+    n of a (features, N) view, whatever shape the tensor has (the backend's buffers are
+    C-ordered, batch last). The layer is run on an input holding each value's feature
+    number, then on one holding its example number: every output value must come from
+    its own example, the same feature for every example. The indices found are then
+    checked on random data. given_shape: the shape of the tensor the layer is given.
+    Returns (indices, the output tensor's shape).
+    """
+    be, N = layer.be, layer.be.bsz
+    nin, nout = _values(layer.in_shape), _values(layer.out_shape)
+    if _values(given_shape) != nin * N:
+        given_shape = (nin, N)
+    if nin >= 2 ** np.finfo(be.default_dtype).nmant:
+        raise ExportError("%s: too many features (%d) to trace its values in %s"
+                          % (_kind(layer), nin, np.dtype(be.default_dtype).name))
+
+    def run(values):
+        try:
+            out = layer.fprop(be.array(values.reshape(given_shape)), inference=True)
+            host = np.array(out.get(), dtype=np.float64)
+        except Exception as err:  # a user's layer may fail on any input: name it
+            raise ExportError("%s cannot be exported to ONNX: it has no ONNX translation, "
+                              "and running it to trace its values failed (%s: %s)"
+                              % (_kind(layer), type(err).__name__, err)) from None
+        if host.size != nout * N:
+            raise ExportError("%s cannot be exported to ONNX: its output has %d values, not "
+                              "the %d of its out_shape %r" % (_kind(layer), host.size,
+                                                              nout * N, layer.out_shape))
+        return host.reshape(nout, N), tuple(out.shape)
+
+    feature, out_shape = run(np.repeat(np.arange(nin, dtype=np.float64), N))
+    example, _ = run(np.tile(np.arange(N, dtype=np.float64), nin))
+    indices = feature[:, 0].astype(np.int64)
+    moved = (np.array_equal(example, np.tile(np.arange(N), (nout, 1))) and
+             np.array_equal(feature, np.repeat(indices[:, None], N, axis=1)) and
+             indices.min() >= 0 and indices.max() < nin)
+    if moved:
+        x = np.random.RandomState(0).uniform(-1, 1, (nin, N)).astype(be.default_dtype)
+        moved = np.array_equal(run(x.reshape(-1))[0], x[indices].astype(np.float64))
+    if not moved:
+        raise ExportError("%s cannot be exported to ONNX: it has no ONNX translation and "
+                          "does more than move its input's values (as reshapes, transposes "
+                          "and slices do); exported layers: see neon_compat.util.onnx_export"
+                          % _kind(layer))
+    return indices, out_shape
+
+
+class _Exporter(object):
+    """Walks the layers, keeping the current tensor flat (N, F), image (N, C, H, W) or
+    sequence (T, N, F), and the shape of the tensor neon would hand the next layer."""
+
+    def __init__(self, graph, buffer_shape):
         self.g = graph
         self.image = False
         self.sequence = False  # the current tensor is ONNX's (T, N, F)
+        self.buffer_shape = buffer_shape
+
+    def state(self):
+        return self.image, self.sequence, self.buffer_shape
+
+    def restore(self, state):
+        self.image, self.sequence, self.buffer_shape = state
 
     def not_a_sequence(self, layer):
-        if self.sequence:
-            raise ExportError("layer '%s' (%s) after a sequence is not exported: summarize "
-                              "the sequence first (RecurrentLast, RecurrentMean, RecurrentSum)"
-                              % (layer.name, type(layer).__name__))
+        if self.sequence or _is_sequence(layer.in_shape):
+            raise ExportError("%s after a sequence is not exported: summarize the sequence "
+                              "first (RecurrentLast, RecurrentMean, RecurrentSum)"
+                              % _kind(layer))
 
-    def to_sequence(self, x, layer):
-        """The input of a sequence layer as (T, N, F)."""
+    def to_sequence(self, x, layer, shape=None):
+        """The input of a sequence layer (or a value of `shape`) as (T, N, F)."""
         if self.sequence:
             return x
-        shape = layer.in_shape
-        if not (isinstance(shape, tuple) and len(shape) == 2):
-            raise ExportError("layer '%s' (%s) takes (features, time) sequences, but its "
-                              "input has shape %r" % (layer.name, type(layer).__name__, shape))
-        x = self.to_flat(x)
+        shape = layer.in_shape if shape is None else shape
+        if not (isinstance(shape, tuple) and len(shape) >= 2):
+            raise ExportError("%s takes (features, time) sequences, but its input has shape "
+                              "%r" % (_kind(layer), shape))
+        shape = (int(np.prod(shape[:-1])), int(shape[-1]))  # as the recurrent layers read it
+        x = self.to_rows(x)
         x = self.g.op('Reshape', [x, self.g.const((-1,) + shape, 'shape', np.int64)], 'nft')
         self.sequence = True
         return self.g.op('Transpose', [x], 'sequence', perm=[2, 0, 1])
 
-    def to_image(self, x, layer):
-        self.not_a_sequence(layer)
-        shape = layer.in_shape
+    def to_image(self, x, layer, shape=None):
+        """An image input of `layer` (or a value of `shape`) as (N, C, H, W)."""
+        if shape is None:
+            self.not_a_sequence(layer)
+            shape = layer.in_shape
         if not (isinstance(shape, tuple) and len(shape) == 3):
-            raise ExportError("layer '%s' (%s) takes images, but its input has shape %r"
-                              % (layer.name, type(layer).__name__, shape))
-        return x if self.image else self.reshape_to_image(x, shape)
+            raise ExportError("%s takes images, but its input has shape %r"
+                              % (_kind(layer), shape))
+        return x if self.image else self.reshape_to_image(self.to_rows(x), shape)
 
     def reshape_to_image(self, x, shape):
         self.image = True
@@ -114,12 +200,21 @@ class _Exporter(object):
                          'image')
 
     def to_flat(self, x, layer=None):
-        if self.sequence:
+        """(N, features) for a layer that takes features (not a sequence)."""
+        if layer is not None:
             self.not_a_sequence(layer)
-        if not self.image:
-            return x
-        self.image = False
-        return self.g.op('Flatten', [x], 'flat', axis=1)
+        return self.to_rows(x)
+
+    def to_rows(self, x):
+        """Each example's values in one row, in neon's order ((C, H, W) or (f, t))."""
+        if self.sequence:
+            self.sequence = False
+            x = self.g.op('Transpose', [x], 'nft', perm=[1, 2, 0])
+            return self.g.op('Flatten', [x], 'rows', axis=1)
+        if self.image:
+            self.image = False
+            return self.g.op('Flatten', [x], 'flat', axis=1)
+        return x
 
     def transform(self, x, transform, layer):
         g, kind = self.g, type(transform).__name__
@@ -135,11 +230,13 @@ class _Exporter(object):
             return g.op('Elu', [x], 'elu', alpha=float(transform.alpha))
         if kind == 'Normalizer':
             return g.op('Div', [x, g.const(transform.divisor, 'divisor')], 'normalized')
-        if kind == 'Softmax':
-            if self.image or transform.axis != 0:
-                raise ExportError("layer '%s': Softmax is exported over the features of flat "
-                                  "inputs only (axis 0)" % layer.name)
-            return g.op('Softmax', [x], 'softmax', axis=2 if self.sequence else 1)
+        if kind == 'Softmax':  # over the rows of neon's buffer: all of an image's values
+            if transform.axis != 0:
+                raise ExportError("layer '%s': Softmax is exported over the features "
+                                  "(axis 0) only" % layer.name)
+            if _is_sequence(layer.in_shape):
+                return g.op('Softmax', [self.to_sequence(x, layer)], 'softmax', axis=2)
+            return g.op('Softmax', [self.to_rows(x)], 'softmax', axis=1)
         if kind == 'PixelwiseSoftmax':
             return g.op('Softmax', [self.to_image(x, layer)], 'softmax', axis=1)
         simple = {'Tanh': 'Tanh', 'Logistic': 'Sigmoid', 'Sign': 'Sign'}
@@ -148,12 +245,81 @@ class _Exporter(object):
         raise ExportError("layer '%s': the transform %s has no ONNX export" % (layer.name, kind))
 
     def layer(self, x, layer):
-        kind = type(layer).__name__
-        method = getattr(self, 'layer_' + kind, None)
-        if method is None:
-            raise ExportError("layer '%s' (%s) cannot be exported to ONNX; exported layers: "
-                              "see neon_compat.util.onnx_export" % (layer.name, kind))
-        return method(x, layer)
+        """Export one layer (translated by name if it is one of neon's own classes, traced
+        if it has no parameters) and note the shape of the tensor it hands on."""
+        cls = type(layer)
+        if cls is Sequential:  # a branch: its last layer's tensor is handed on
+            return self.layers(x, layer.layers)
+        method = getattr(self, 'layer_' + cls.__name__, None) \
+            if cls.__module__.startswith('neon_compat.') else None
+        if method is not None:
+            x = method(x, layer)
+            if not isinstance(layer.out_shape, list):  # (a tree: its trunk's was noted)
+                shape = tuple(getattr(getattr(layer, 'outputs', None), 'shape', ()))
+                canonical = buffer_shape(layer.out_shape, layer.be.bsz)
+                self.buffer_shape = shape if _values(shape) == _values(canonical) else canonical
+            return x
+        if getattr(layer, 'has_params', False) or isinstance(layer, LayerContainer):
+            raise ExportError("%s cannot be exported to ONNX; exported layers: see "
+                              "neon_compat.util.onnx_export" % _kind(layer))
+        return self.rearrangement(x, layer)
+
+    def layers(self, x, layers):
+        for layer in layers:
+            x = self.layer(x, layer)
+        return x
+
+    def rearrangement(self, x, layer):
+        indices, self.buffer_shape = trace_rearrangement(layer, self.buffer_shape)
+        x = self.to_rows(x)
+        if np.array_equal(indices, np.arange(_values(layer.in_shape))):
+            return x  # moves nothing
+        return self.g.op('Gather', [x, self.g.const(indices, 'moved', np.int64)], 'moved',
+                         axis=1)
+
+    layer_Reshape = rearrangement
+
+    # --- containers -----------------------------------------------------------------
+    def branches(self, x, container):
+        """Each branch's output from the container's input, and the state after it."""
+        start, outputs = self.state(), []
+        for branch in container.layers:
+            self.restore(start)
+            outputs.append((self.layer(x, branch), self.state()))
+        return outputs
+
+    def layer_SkipNode(self, x, layer):
+        return x
+
+    layer_BranchNode = layer_SkipNode
+
+    def layer_SingleOutputTree(self, x, layer):
+        """Its inference output: the trunk's (the other branches train it only)."""
+        return self.layer(x, layer.layers[0])
+
+    def layer_Tree(self, x, layer):
+        raise ExportError("%s has one output per branch and is not exported: build it as a "
+                          "SingleOutputTree to export its trunk" % _kind(layer))
+
+    def layer_MergeSum(self, x, layer):
+        rows = []
+        for out, state in self.branches(x, layer):
+            self.restore(state)
+            rows.append(self.to_rows(out))
+        return self.g.op('Sum', rows, 'merge_sum')
+
+    def layer_MergeBroadcast(self, x, layer):
+        """'stack' and 'depth': the branches' rows one after another (an image's channels
+        come first in its rows); 'recurrent': the branches' time steps."""
+        merged = []
+        for branch, (out, state) in zip(layer.layers, self.branches(x, layer)):
+            self.restore(state)
+            if layer.merge == 'recurrent':
+                merged.append(self.to_sequence(out, layer, branch.out_shape))
+            else:
+                merged.append(self.to_rows(out))
+        axis = 0 if layer.merge == 'recurrent' else 1
+        return self.g.op('Concat', merged, 'merge_' + layer.merge, axis=axis)
 
     def layer_DataTransform(self, x, layer):
         return self.transform(x, layer.transform, layer)
@@ -214,21 +380,11 @@ class _Exporter(object):
             return self.g.op('AveragePool', [x], 'avgpool', count_include_pad=0, **attrs)
         raise ExportError("layer '%s': pooling op %r is not exported" % (layer.name, layer.op))
 
-    def layer_Reshape(self, x, layer):
-        # with no (features, time) sequence on either side the buffer stays (features, N):
-        # the reshape only regroups the features, in the same C, H, W order
-        shapes = (layer.in_shape, layer.out_shape)
-        if any(isinstance(shape, tuple) and len(shape) == 2 and shape[1] != 1
-               for shape in shapes):
-            raise ExportError("layer '%s' (Reshape): reshapes to or from (features, time) "
-                              "sequences are not exported" % layer.name)
-        x = self.to_flat(x, layer)
-        if isinstance(layer.out_shape, tuple) and len(layer.out_shape) == 3:
-            x = self.reshape_to_image(x, layer.out_shape)
-        return x
-
     def layer_BatchNorm(self, x, layer):
+        """Per channel of images, per feature otherwise."""
         self.not_a_sequence(layer)
+        if isinstance(layer.in_shape, tuple) and len(layer.in_shape) == 3:
+            x = self.to_image(x, layer)
         g, n = self.g, layer.name
         inputs = [x] + [g.const(_host(t).reshape(-1), n + '_' + what) for t, what in
                         ((layer.gamma, 'gamma'), (layer.beta, 'beta'),
@@ -338,20 +494,20 @@ def onnx_export(model, path, input_shape=None):
                               "of one example, e.g. (3, 32, 32)")
         model.initialize(tuple(input_shape) if not isinstance(input_shape, int)
                          else input_shape)
-    layers = model.layers.layers
-    in_shape = layers[0].in_shape
-    in_shape = in_shape if isinstance(in_shape, tuple) else (in_shape,)
+    in_shape = model.layers.in_shape
     graph = _Graph(helper, numpy_helper)
-    exporter = _Exporter(graph)
-    x = 'x'
-    for layer in layers:
-        x = exporter.layer(x, layer)
+    exporter = _Exporter(graph, buffer_shape(in_shape, model.be.bsz))
+    in_shape = in_shape if isinstance(in_shape, tuple) else (in_shape,)
+    x = exporter.layer('x', model.layers)
     if exporter.sequence:
         raise ExportError("the model's output is a sequence: end it with RecurrentLast, "
                           "RecurrentMean or RecurrentSum to export it")
     x = exporter.to_flat(x)
     graph.nodes.append(helper.make_node('Identity', [x], ['y']))
-    out_features = int(np.prod(layers[-1].out_shape))
+    out_shape = model.layers.out_shape
+    if isinstance(model.layers, SingleOutputTree):
+        out_shape = out_shape[0]
+    out_features = int(np.prod(out_shape))
     onnx_graph = helper.make_graph(
         graph.nodes, 'neon_compat_model',
         [helper.make_tensor_value_info('x', onnx.TensorProto.FLOAT,
@@ -378,6 +534,23 @@ def _shape(text):
     return dims if len(dims) > 1 else dims[0]
 
 
+def _import_layers(source):
+    """Import a user's layer module, by file (under its file name, as a script next to it
+    imports it) or by module name."""
+    import importlib
+    import os
+    if source.endswith('.py'):
+        if not os.path.isfile(source):
+            raise ExportError("--layers_from %s: no such file" % source)
+        folder, name = os.path.split(os.path.abspath(source[:-3]))
+        sys.path.insert(0, folder)
+        source = name
+    try:
+        importlib.import_module(source)
+    except (ImportError, SyntaxError) as err:
+        raise ExportError("--layers_from %s: %s" % (source, err)) from None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='neon-onnx-export',
                                      description='Export a neon model file to ONNX.')
@@ -385,12 +558,19 @@ def main(argv=None):
     parser.add_argument('--input_shape', type=_shape, required=True,
                         help='the shape of one example: C,H,W for images, or features')
     parser.add_argument('-o', '--output', required=True, help='the .onnx file to write')
+    parser.add_argument('--layers_from', action='append', default=[], metavar='FILE.py',
+                        help='a Python file (or module) holding your own layer classes, '
+                             'e.g. examples/practice5_rnn/layers.py: imported, as your script '
+                             'imports it, before the model file is read (repeatable)')
     parser.add_argument('-b', '--backend', default='cpu', choices=('cpu', 'gpu'))
     args = parser.parse_args(argv)
     from neon_compat.backends import gen_backend
     from neon_compat import ModelFileError
-    gen_backend(args.backend, batch_size=1)
+    # a few examples per minibatch, so that tracing a layer sees whether it mixes them
+    gen_backend(args.backend, batch_size=4)
     try:
+        for source in args.layers_from:
+            _import_layers(source)
         onnx_export(args.model_file, args.output, args.input_shape)
     except (ExportError, ModelFileError, IOError, ValueError) as err:
         parser.exit(1, 'neon-onnx-export: error: %s\n' % err)
