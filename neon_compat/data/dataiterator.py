@@ -8,7 +8,14 @@ class NervanaDataIterator(NervanaObject):
     """Base of data iterators: iteration yields (inputs, targets) device tensors.
 
     Attributes expected by Model: `ndata`, `nbatches`, `shape`, `reset()`.
+
+    Data-parallel training (neon_compat.distributed) sets `part` = (rank, processes)
+    while it trains on an iterator whose `splits_minibatches` is True: each global
+    minibatch is then `processes` times be.bsz examples, and this process yields rows
+    [rank·bsz, (rank+1)·bsz) of it.
     """
+    part = (0, 1)
+    splits_minibatches = False
 
     def __init__(self, name=None):
         super(NervanaDataIterator, self).__init__(name)
@@ -51,6 +58,7 @@ class ArrayIterator(NervanaDataIterator):
     start of the data, and the next epoch starts after the wrapped examples
     (neon's rule) until `reset()`.
     """
+    splits_minibatches = True
 
     def __init__(self, X, y=None, nclass=None, lshape=None, make_onehot=True, name=None):
         super(ArrayIterator, self).__init__(name=name)
@@ -107,24 +115,31 @@ class ArrayIterator(NervanaDataIterator):
 
     @property
     def nbatches(self):
-        return -((self.start - self.ndata) // self.be.bsz)
+        return -((self.start - self.ndata) // (self.be.bsz * self.part[1]))
 
     def reset(self):
         self.start = 0
 
+    def _slices(self, first):
+        """[(rows of the data, columns of the buffer)] of the bsz examples from row
+        `first` on, wrapping around to the start of the data."""
+        bsz, start = self.be.bsz, first % self.ndata
+        n = min(bsz, self.ndata - start)
+        slices = [(slice(start, start + n), slice(0, n))]
+        if n < bsz:
+            slices.append((slice(0, bsz - n), slice(n, bsz)))
+        return slices
+
     def __iter__(self):
-        bsz_full = self.be.bsz
-        for i1 in range(self.start, self.ndata, bsz_full):
-            bsz = min(bsz_full, self.ndata - i1)
-            islice1, oslice1 = slice(0, bsz), slice(i1, i1 + bsz)
-            islice2, oslice2 = None, None
-            if bsz_full > bsz:
-                islice2, oslice2 = slice(bsz, None), slice(0, bsz_full - bsz)
-                self.start = bsz_full - bsz
+        rank, nranks = self.part
+        step = self.be.bsz * nranks  # the global minibatch: be.bsz with one process
+        for i1 in range(self.start, self.ndata, step):
+            if step > self.ndata - i1:  # wraps: the next epoch starts after those rows
+                self.start = step - (self.ndata - i1)
+            slices = self._slices(i1 + rank * self.be.bsz)
             for buf, dev, unpack_func in zip(self.hbuf, self.dbuf, self.unpack_func):
-                unpack_func(dev[oslice1], buf[:, islice1])
-                if oslice2:
-                    unpack_func(dev[oslice2], buf[:, islice2])
+                for rows, columns in slices:
+                    unpack_func(dev[rows], buf[:, columns])
             inputs = self.Xbuf[0] if len(self.Xbuf) == 1 else list(self.Xbuf)
             targets = self.ybuf if self.ybuf is not None else inputs
             yield (inputs, targets)

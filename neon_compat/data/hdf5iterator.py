@@ -137,20 +137,19 @@ class HDF5Iterator(ArrayIterator):
 
     def __iter__(self):
         self.allocate()
-        bsz_full = self.be.bsz
-        for i1 in range(self.start, self.ndata, bsz_full):
-            i2 = min(i1 + bsz_full, self.ndata)
-            bsz = i2 - i1
-            if i2 == self.ndata:
-                self.start = bsz_full - bsz
-            self.mini_batch_in[:, :bsz] = self._rows(self.inp, i1, i2).T
-            if bsz_full > bsz:
-                self.mini_batch_in[:, bsz:] = self._rows(self.inp, 0, bsz_full - bsz).T
+        rank, nranks = self.part
+        step = self.be.bsz * nranks  # the global minibatch: be.bsz with one process
+        for i1 in range(self.start, self.ndata, step):
+            if i1 + step >= self.ndata:  # the last one (neon: the next epoch starts after
+                self.start = i1 + step - self.ndata  # the rows it wrapped around to)
+            slices = self._slices(i1 + rank * self.be.bsz)
+            for rows, columns in slices:
+                self.mini_batch_in[:, columns] = self._rows(self.inp, rows.start, rows.stop).T
             self.gen_input(self.mini_batch_in)
             if self.outbuf is not None:
-                self.mini_batch_out[:, :bsz] = self._rows(self.out, i1, i2).T
-                if bsz_full > bsz:
-                    self.mini_batch_out[:, bsz:] = self._rows(self.out, 0, bsz_full - bsz).T
+                for rows, columns in slices:
+                    self.mini_batch_out[:, columns] = \
+                        self._rows(self.out, rows.start, rows.stop).T
                 self.gen_output(self.mini_batch_out)
             yield (self.inpbuf, self.outbuf)
 

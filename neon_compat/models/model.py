@@ -3,7 +3,7 @@ import logging
 
 import numpy as np
 
-from neon_compat import NervanaObject, DivergenceError, __neon_version__
+from neon_compat import NervanaObject, DivergenceError, __neon_version__, distributed
 from neon_compat.backends.tensor import Tensor
 from neon_compat.layers.container import Sequential
 from neon_compat.layers.layer import Activation
@@ -99,31 +99,38 @@ class Model(NervanaObject):
             num_epochs (int): the epoch count to reach.
             callbacks (Callbacks): hooks run around epochs and minibatches.
         """
-        self.nbatches = dataset.nbatches
-        self.ndata = dataset.ndata
-        self.total_cost = scalar_array(np.zeros((1, 1), dtype=np.float32))
-        self.optimizer = optimizer
-        self.initialize(dataset, cost)
-        if logger.isEnabledFor(logging.INFO):  # -v
-            logger.info('%s', self.summary())
-        callbacks.on_train_begin(num_epochs)
-        while self.epoch_index < num_epochs and not self.finished:
+        with distributed.parts_of(dataset):  # several processes: each reads its part
             self.nbatches = dataset.nbatches
-            callbacks.on_epoch_begin(self.epoch_index)
-            self._epoch_fit(dataset, callbacks)
-            callbacks.on_epoch_end(self.epoch_index)
-            self.epoch_index += 1
-        callbacks.on_train_end()
+            self.ndata = dataset.ndata
+            self.total_cost = scalar_array(np.zeros((1, 1), dtype=np.float32))
+            self.optimizer = optimizer
+            self.initialize(dataset, cost)
+            if logger.isEnabledFor(logging.INFO):  # -v
+                logger.info('%s', self.summary())
+            dist = distributed.world()
+            if dist is not None:  # every rank starts from rank 0's weights
+                dist.broadcast([p for (p, _), _ in get_param_list(self.layers_to_optimize)])
+            callbacks.on_train_begin(num_epochs)
+            while self.epoch_index < num_epochs and not self.finished:
+                self.nbatches = dataset.nbatches
+                callbacks.on_epoch_begin(self.epoch_index)
+                self._epoch_fit(dataset, callbacks)
+                callbacks.on_epoch_end(self.epoch_index)
+                self.epoch_index += 1
+            callbacks.on_train_end()
 
     def _epoch_fit(self, dataset, callbacks):
         self.epoch_in_progress = True
         epoch = self.epoch_index
         self.total_cost[:] = 0
         nbatches = 0
+        dist = distributed.world()
         for mb_idx, (inputs, t) in enumerate(dataset):
             callbacks.on_minibatch_begin(epoch, mb_idx)
             x = self.fprop(inputs)
             cost = self.cost.get_cost(x, t)
+            if dist is not None:  # the global minibatch's cost (the same on every rank)
+                cost = dist.mean(cost)
             if not np.isfinite(cost).all():  # a host value already: no extra device sync
                 raise DivergenceError(self._divergence_message(cost, inputs, epoch, mb_idx))
             self.total_cost[:] = self.total_cost + cost
@@ -205,16 +212,26 @@ class Model(NervanaObject):
         """
         self.initialize(dataset)
         running_error = np.zeros((len(metric.metric_names)), dtype=np.float32)
-        nprocessed = 0
+        nprocessed = 0  # this process's examples
+        nseen = 0  # every process's
         dataset.reset()
         ndata = dataset.ndata * getattr(dataset, 'seq_length', 1)
-        for x, t in dataset:
-            x = self.fprop(x, inference=True)
-            first = x[0] if isinstance(x, list) else x
-            nsteps = first.shape[1] // self.be.bsz
-            bsz = min(ndata - nprocessed, self.be.bsz)
-            running_error += metric(x, t, calcrange=slice(0, nsteps * bsz)) * nsteps * bsz
-            nprocessed += bsz * nsteps
+        with distributed.parts_of(dataset) as dist:
+            rank, nranks = (0, 1) if dist is None else (dist.rank, dist.size)
+            for x, t in dataset:
+                x = self.fprop(x, inference=True)
+                first = x[0] if isinstance(x, list) else x
+                nsteps = first.shape[1] // self.be.bsz
+                in_batch = min(ndata - nseen, self.be.bsz * nranks)
+                bsz = min(max(in_batch - rank * self.be.bsz, 0), self.be.bsz)  # padding: 0
+                if bsz:
+                    running_error += metric(x, t, calcrange=slice(0, nsteps * bsz)) * \
+                        nsteps * bsz
+                nprocessed += bsz * nsteps
+                nseen += in_batch * nsteps
+        if dist is not None:  # the whole set's: sums and counts of every rank
+            total = dist.sum_host(np.append(running_error, nprocessed).astype(np.float64))
+            running_error, nprocessed = total[:-1].astype(np.float32), total[-1]
         running_error /= nprocessed
         return scalar_array(running_error)
 
@@ -313,7 +330,11 @@ class Model(NervanaObject):
         if self.initialized:
             pdict['train_input_shape'] = self.layers.in_shape
         if fn is not None:
-            save_obj(pdict, fn)
+            dist = distributed.world()
+            if dist is None or dist.writes(fn):  # several processes: rank 0 writes it
+                save_obj(pdict, fn)
+            if dist is not None:  # written before any rank goes on (and may read it)
+                dist.barrier()
             return
         return pdict
 

@@ -8,7 +8,7 @@ import logging
 
 import numpy as np
 
-from neon_compat import NervanaObject, load_class
+from neon_compat import NervanaObject, distributed, load_class
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class Optimizer(NervanaObject):
     def optimize(self, layer_list, epoch):
         lrate = self.begin_step(epoch)
         param_list = get_param_list(layer_list)
+        dist = distributed.world()
+        if dist is not None:  # data-parallel: the gradients of every rank's examples
+            dist.reduce_gradients([grad for (_, grad), _ in param_list])
         scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
         for (param, grad), states in param_list:
             if len(states) == 0 and self.nstates:
@@ -77,9 +80,15 @@ class Optimizer(NervanaObject):
         self.gradient_clip_value = gradient_clip_value
         self.param_clip_value = param_clip_value
 
+    @property
+    def batch_size(self):
+        """The examples summed in a step's gradients: be.bsz, times the processes of a
+        data-parallel job (neon_compat.distributed)."""
+        return self.be.bsz * distributed.size()
+
     def batch_gradient(self, grad):
         """clip(dW / bsz) to ±gradient_clip_value (an op-tree)."""
-        return self.clip_value(grad / self.be.bsz, self.gradient_clip_value)
+        return self.clip_value(grad / self.batch_size, self.gradient_clip_value)
 
     def clip_gradient_norm(self, param_list, clip_norm):
         """clip_norm / max(‖all dW‖ / bsz, clip_norm), or 1 without clip_norm."""
@@ -88,7 +97,7 @@ class Optimizer(NervanaObject):
         total = 0.0
         for (_, grad), _ in param_list:
             total += float(self.be.sum(self.be.square(grad)).asnumpyarray()[0, 0])
-        grad_norm = np.sqrt(total) / self.be.bsz
+        grad_norm = np.sqrt(total) / self.batch_size
         return clip_norm / max(grad_norm, float(clip_norm))
 
     def clip_value(self, v, abs_bound=None):
@@ -273,7 +282,7 @@ class GradientDescentMomentum(Optimizer):
                 not self.nesterov):  # the fused in-place step
             velocity = states[0] if self.momentum_coef != 0 else None
             be.momentum_update(param, grad, velocity, lrate, self.momentum_coef,
-                               self.wdecay, scale_factor / be.bsz)
+                               self.wdecay, scale_factor / self.batch_size)
             return
         grad = self.batch_gradient(grad)
         if self.momentum_coef == 0:

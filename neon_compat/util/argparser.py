@@ -17,7 +17,7 @@ from logging.handlers import RotatingFileHandler
 import configargparse
 import numpy as np
 
-from neon_compat import NeonCompatError, __version__
+from neon_compat import NeonCompatError, __version__, distributed
 from neon_compat.backends import gen_backend, BACKENDS, get_device_count
 from neon_compat.backends import cuda
 
@@ -211,6 +211,11 @@ class NeonArgparser(configargparse.ArgumentParser):
             args.serialize = 1
         if args.save_path:
             self._check_save_path(args.save_path)
+            # several processes: rank 0 writes there; the others keep what a script
+            # writes next to it (derived file names) in a folder of their own
+            dist = distributed.world()
+            if dist is not None:
+                args.save_path = dist.private_path(args.save_path)
         if args.model_file:
             if not os.path.isfile(args.model_file):
                 self._user_error('model file {} not present'.format(args.model_file))
