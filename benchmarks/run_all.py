@@ -1,5 +1,6 @@
 """Run every benchmark on the cpu backend (and the gpu backend when a device answers),
-then print one summary table (`make bench`)."""
+then print one summary table, and the 1- and 2-process rates of data-parallel
+training (`make bench`)."""
 import os
 import platform
 import sys
@@ -8,6 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_conv  # noqa: E402
 import bench_epochs  # noqa: E402
+import bench_mpi  # noqa: E402
 import bench_practice4  # noqa: E402
 import bench_rnn  # noqa: E402
 import common  # noqa: E402
@@ -36,6 +38,9 @@ def main():
     print('\n' + common.summary_table())
     for line in notes:
         print(line)
+    if 'cpu' in backends:  # 1 and 2 processes (mpiexec), no PyTorch column
+        print('\nData-parallel training, cpu backend (bench_mpi.py):')
+        bench_mpi.main()
 
 
 if __name__ == '__main__':

@@ -16,7 +16,6 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'examples', 'practice4_autoencoders'))
 
-from neon_compat import distributed  # noqa: E402
 from neon_compat.backends import gen_backend  # noqa: E402
 from neon_compat.callbacks.callbacks import Callbacks  # noqa: E402
 from neon_compat.data import ArrayIterator  # noqa: E402
@@ -59,20 +58,19 @@ def main():
     parser.add_argument('--pid_dir', help='write pid.<rank> files there')
     parser.add_argument('--fail_rank', type=int, help='this rank raises an error')
     args = parser.parse_args()
-    dist = distributed.world()
-    rank = 0 if dist is None else dist.rank
+    be = gen_backend('cpu', batch_size=args.batch_size, rng_seed=0, datatype=np.float64)
+    rank = 0 if be.data_parallel is None else be.data_parallel.rank
     if args.pid_dir:
         with open(os.path.join(args.pid_dir, 'pid.%d' % rank), 'w') as f:
             f.write(str(os.getpid()))
-    gen_backend('cpu', batch_size=args.batch_size, rng_seed=0, datatype=np.float64)
     build, shape = NETWORKS[args.network]
-    n = args.steps * args.batch_size * distributed.size() + args.extra
+    n = args.steps * be.global_bsz + args.extra
     rng = np.random.RandomState(1)
     X = rng.uniform(0, 255, (n, int(np.prod(shape))))
     y = rng.randint(0, 2, n)
     train = ArrayIterator(X, y, nclass=2, lshape=shape)
     # an odd number of examples: the last global minibatch is partly padding
-    n_eval = 3 * args.batch_size * distributed.size() + 3
+    n_eval = 3 * be.global_bsz + 3
     evaluation = ArrayIterator(rng.uniform(0, 255, (n_eval, X.shape[1])),
                                rng.randint(0, 2, n_eval), nclass=2, lshape=shape)
     model, cost = build()
@@ -92,7 +90,7 @@ def main():
         np.savez(args.out, *weights, cost=np.asarray(model.total_cost).reshape(-1)[0],
                  error=np.asarray(error))
     print('trained %d minibatches on %d process(es); misclassification %.4f'
-          % (model.nbatches * args.epochs, distributed.size(), float(error)))
+          % (model.nbatches * args.epochs, be.global_bsz // be.bsz, float(error)))
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ import logging
 import numpy as np
 
 from neon_compat import NervanaObject
-from neon_compat.backends import cuda
+from neon_compat.backends import cuda, distributed
 from neon_compat.backends.backend import Backend  # noqa: F401
 from neon_compat.backends.nervanacpu import NervanaCPU
 from neon_compat.backends.nervanamkl import NervanaMKL
@@ -63,9 +63,8 @@ def gen_backend(backend='cpu', rng_seed=None, datatype=np.float32, batch_size=0,
     be = BACKENDS[backend](rng_seed=rng_seed, default_dtype=_parse_dtype(datatype),
                            compat_mode=compat_mode, device_id=device_id)
     be.bsz = batch_size
+    be.data_parallel = distributed.start()  # started by mpiexec/srun: several processes
     NervanaObject.be = be
-    from neon_compat import distributed
-    distributed.start()  # started by mpiexec/srun: data-parallel training
     return be
 
 

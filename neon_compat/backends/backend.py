@@ -40,10 +40,14 @@ class Backend(LayerKernels, RecurrentKernels):
         default_dtype (numpy dtype): float16, float32 or float64.
         compat_mode (str, optional): None or 'caffe'.
         device_id (int): device number (gpu only).
+
+    `data_parallel` is the DataParallel of a job of several processes (gen_backend sets
+    it when an MPI launcher started this one; backends.distributed), else None.
     """
     xp = np
     backend_name = 'cpu'
     tensor_cls = Tensor
+    host_memory = True  # tensors hold host NumPy arrays: asnumpyarray() is their memory
 
     def __init__(self, rng_seed=None, default_dtype=np.float32, compat_mode=None,
                  device_id=0, **kwargs):
@@ -58,11 +62,18 @@ class Backend(LayerKernels, RecurrentKernels):
         self.deterministic = rng_seed is not None
         self.device_id = device_id
         self.bsz = None
+        self.data_parallel = None
         self.compat_mode = None
         self.set_compat_mode(compat_mode)
         self.evaluator = OpTreeEvaluator(self.xp, dtype)
 
     # --- identity and modes ---------------------------------------------
+    @property
+    def global_bsz(self):
+        """The examples of a minibatch over every process: bsz, times the processes of a
+        data-parallel job."""
+        return self.bsz * (1 if self.data_parallel is None else self.data_parallel.size)
+
     def set_compat_mode(self, compat_mode):
         if compat_mode not in (None, 'neon', 'caffe'):
             raise ValueError("compat_mode must be None or 'caffe', not {!r}".format(compat_mode))

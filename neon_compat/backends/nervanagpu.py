@@ -33,6 +33,7 @@ class NervanaGPU(Backend):
     """
     backend_name = 'gpu'
     tensor_cls = GPUTensor
+    host_memory = False
 
     def __init__(self, *args, **kwargs):
         self.xp = self._array_module(kwargs.get('device_id', 0) or 0)

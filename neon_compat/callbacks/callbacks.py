@@ -17,7 +17,7 @@ from timeit import default_timer
 import h5py
 import numpy as np
 
-from neon_compat import NervanaObject, DivergenceError, distributed
+from neon_compat import NervanaObject, DivergenceError
 from neon_compat.layers.container import Multicost
 from neon_compat.transforms.cost import Metric
 from neon_compat.util.persist import save_obj
@@ -56,7 +56,7 @@ class Callbacks(NervanaObject):
         self.epoch_marker = 0
         self.epoch_minibatches = 0
         self.output_file = output_file
-        dist = distributed.world()
+        dist = self.be.data_parallel
         if output_file is None or (dist is not None and not dist.is_root):
             self.callback_data = h5py.File(self.name, 'w', driver='core', backing_store=False)
         else:
@@ -122,8 +122,8 @@ class Callbacks(NervanaObject):
     def on_train_begin(self, epochs):
         model = self.model()
         config = self.callback_data.create_group('config')
-        batch = self.be.bsz * distributed.size()  # the global minibatch
-        config.attrs['total_minibatches'] = math.ceil(model.ndata / batch) * epochs
+        config.attrs['total_minibatches'] = math.ceil(model.ndata / self.be.global_bsz) * \
+            epochs
         config.attrs['total_epochs'] = epochs
         time_markers = self.callback_data.create_group("time_markers")
         time_markers.create_dataset("minibatch", (epochs,), dtype='f4')
@@ -247,7 +247,7 @@ def save_checkpoint(model, path):
         raise DivergenceError(
             "not saving '{}': the weights of layer '{}' are not finite (the previous "
             "checkpoint is kept); lower the learning rate".format(path, bad))
-    dist = distributed.world()
+    dist = model.be.data_parallel
     if dist is None or dist.is_root:  # several processes: rank 0 writes checkpoints
         save_obj(model.serialize(keep_states=True), path)
 

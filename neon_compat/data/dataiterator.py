@@ -9,7 +9,7 @@ class NervanaDataIterator(NervanaObject):
 
     Attributes expected by Model: `ndata`, `nbatches`, `shape`, `reset()`.
 
-    Data-parallel training (neon_compat.distributed) sets `part` = (rank, processes)
+    Data-parallel training (backends.distributed) sets `part` = (rank, processes)
     while it trains on an iterator whose `splits_minibatches` is True: each global
     minibatch is then `processes` times be.bsz examples, and this process yields rows
     [rank·bsz, (rank+1)·bsz) of it.

@@ -3,7 +3,8 @@ import logging
 
 import numpy as np
 
-from neon_compat import NervanaObject, DivergenceError, __neon_version__, distributed
+from neon_compat import NervanaObject, DivergenceError, __neon_version__
+from neon_compat.backends.distributed import parts_of
 from neon_compat.backends.tensor import Tensor
 from neon_compat.layers.container import Sequential
 from neon_compat.layers.layer import Activation
@@ -99,7 +100,7 @@ class Model(NervanaObject):
             num_epochs (int): the epoch count to reach.
             callbacks (Callbacks): hooks run around epochs and minibatches.
         """
-        with distributed.parts_of(dataset):  # several processes: each reads its part
+        with parts_of(self.be.data_parallel, dataset):  # each process reads its part
             self.nbatches = dataset.nbatches
             self.ndata = dataset.ndata
             self.total_cost = scalar_array(np.zeros((1, 1), dtype=np.float32))
@@ -107,7 +108,7 @@ class Model(NervanaObject):
             self.initialize(dataset, cost)
             if logger.isEnabledFor(logging.INFO):  # -v
                 logger.info('%s', self.summary())
-            dist = distributed.world()
+            dist = self.be.data_parallel
             if dist is not None:  # every rank starts from rank 0's weights
                 dist.broadcast([p for (p, _), _ in get_param_list(self.layers_to_optimize)])
             callbacks.on_train_begin(num_epochs)
@@ -124,7 +125,7 @@ class Model(NervanaObject):
         epoch = self.epoch_index
         self.total_cost[:] = 0
         nbatches = 0
-        dist = distributed.world()
+        dist = self.be.data_parallel
         for mb_idx, (inputs, t) in enumerate(dataset):
             callbacks.on_minibatch_begin(epoch, mb_idx)
             x = self.fprop(inputs)
@@ -216,7 +217,7 @@ class Model(NervanaObject):
         nseen = 0  # every process's
         dataset.reset()
         ndata = dataset.ndata * getattr(dataset, 'seq_length', 1)
-        with distributed.parts_of(dataset) as dist:
+        with parts_of(self.be.data_parallel, dataset) as dist:
             rank, nranks = (0, 1) if dist is None else (dist.rank, dist.size)
             for x, t in dataset:
                 x = self.fprop(x, inference=True)
@@ -330,7 +331,7 @@ class Model(NervanaObject):
         if self.initialized:
             pdict['train_input_shape'] = self.layers.in_shape
         if fn is not None:
-            dist = distributed.world()
+            dist = self.be.data_parallel
             if dist is None or dist.writes(fn):  # several processes: rank 0 writes it
                 save_obj(pdict, fn)
             if dist is not None:  # written before any rank goes on (and may read it)

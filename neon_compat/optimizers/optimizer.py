@@ -1,14 +1,15 @@
 """Optimizers and learning-rate schedules (neon.optimizers.optimizer).
 
 Update equations are neon's: gradients in `dW` are sums over the batch and are
-divided by `be.bsz` here; weight decay is added to the gradient (times the
+divided by `be.bsz` here (`be.global_bsz`: summed over the processes of a
+data-parallel job); weight decay is added to the gradient (times the
 learning rate) in GradientDescentMomentum.
 """
 import logging
 
 import numpy as np
 
-from neon_compat import NervanaObject, distributed, load_class
+from neon_compat import NervanaObject, load_class
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,8 @@ class Optimizer(NervanaObject):
     def optimize(self, layer_list, epoch):
         lrate = self.begin_step(epoch)
         param_list = get_param_list(layer_list)
-        dist = distributed.world()
-        if dist is not None:  # data-parallel: the gradients of every rank's examples
+        dist = self.be.data_parallel
+        if dist is not None:  # several processes: the gradients of every rank's examples
             dist.reduce_gradients([grad for (_, grad), _ in param_list])
         scale_factor = self.clip_gradient_norm(param_list, self.gradient_clip_norm)
         for (param, grad), states in param_list:
@@ -80,15 +81,9 @@ class Optimizer(NervanaObject):
         self.gradient_clip_value = gradient_clip_value
         self.param_clip_value = param_clip_value
 
-    @property
-    def batch_size(self):
-        """The examples summed in a step's gradients: be.bsz, times the processes of a
-        data-parallel job (neon_compat.distributed)."""
-        return self.be.bsz * distributed.size()
-
     def batch_gradient(self, grad):
         """clip(dW / bsz) to ±gradient_clip_value (an op-tree)."""
-        return self.clip_value(grad / self.batch_size, self.gradient_clip_value)
+        return self.clip_value(grad / self.be.global_bsz, self.gradient_clip_value)
 
     def clip_gradient_norm(self, param_list, clip_norm):
         """clip_norm / max(‖all dW‖ / bsz, clip_norm), or 1 without clip_norm."""
@@ -97,7 +92,7 @@ class Optimizer(NervanaObject):
         total = 0.0
         for (_, grad), _ in param_list:
             total += float(self.be.sum(self.be.square(grad)).asnumpyarray()[0, 0])
-        grad_norm = np.sqrt(total) / self.batch_size
+        grad_norm = np.sqrt(total) / self.be.global_bsz
         return clip_norm / max(grad_norm, float(clip_norm))
 
     def clip_value(self, v, abs_bound=None):
@@ -282,7 +277,7 @@ class GradientDescentMomentum(Optimizer):
                 not self.nesterov):  # the fused in-place step
             velocity = states[0] if self.momentum_coef != 0 else None
             be.momentum_update(param, grad, velocity, lrate, self.momentum_coef,
-                               self.wdecay, scale_factor / self.batch_size)
+                               self.wdecay, scale_factor / be.global_bsz)
             return
         grad = self.batch_gradient(grad)
         if self.momentum_coef == 0:

@@ -17,9 +17,9 @@ from logging.handlers import RotatingFileHandler
 import configargparse
 import numpy as np
 
-from neon_compat import NeonCompatError, __version__, distributed
+from neon_compat import NeonCompatError, __version__
 from neon_compat.backends import gen_backend, BACKENDS, get_device_count
-from neon_compat.backends import cuda
+from neon_compat.backends import cuda, distributed
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,9 @@ A neon script launched on N processes, ``mpiexec -n N python script.py -z B ...`
 
 Detected from the launcher's environment (Open MPI, MPICH/Hydra, Intel MPI, MVAPICH,
 Slurm's srun); NEON_DISTRIBUTED=0 turns it off. Needs mpi4py: pip install
-'neon-compat[mpi]'.
+'neon-compat[mpi]'. This module is the one place that talks MPI: gen_backend keeps the
+job's DataParallel as `be.data_parallel` (None for one process), and the model, the
+optimizers and the callbacks ask it.
 """
 import atexit
 import contextlib
@@ -55,12 +57,6 @@ def world():
     if not _WORLD:
         _WORLD.append(_detect())
     return _WORLD[0]
-
-
-def size():
-    """The number of processes training together (1 without MPI)."""
-    dist = world()
-    return 1 if dist is None else dist.size
 
 
 def _launched_by_mpi():
@@ -185,21 +181,25 @@ class DataParallel(object):
     def reduce_gradients(self, grads):
         """Sum each gradient tensor over the ranks, in place: the tensors are packed into
         buckets of at most BUCKET_BYTES (of one dtype) and each bucket is reduced by one
-        Allreduce, started as soon as it is packed."""
+        Allreduce, started as soon as it is packed. A bucket of one tensor held in host
+        memory (the cpu backends) is reduced where it is, without copies."""
         start = time.perf_counter()
         groups = self._bucket_layout(grads)
         pending = []
         for bucket, members in groups:
-            offset = 0
-            for tensor in members:
-                n = tensor.size
-                bucket[offset:offset + n] = tensor.asnumpyarray().reshape(-1)
-                offset += n
+            if bucket is None:
+                bucket = members[0].asnumpyarray()
+            else:
+                offset = 0
+                for tensor in members:
+                    n = tensor.size
+                    bucket[offset:offset + n] = tensor.asnumpyarray().reshape(-1)
+                    offset += n
             pending.append(self.comm.Iallreduce(self.MPI.IN_PLACE, bucket, op=self.MPI.SUM))
         self._wait(pending)
         for bucket, members in groups:
             offset = 0
-            for tensor in members:
+            for tensor in ([] if bucket is None else members):
                 n = tensor.size
                 tensor.set(bucket[offset:offset + n].reshape(tensor.shape))
                 offset += n
@@ -222,12 +222,19 @@ class DataParallel(object):
                 nbytes += tensor.size * itemsize
             if members:
                 layout.append(members)
-            layout = [(np.empty(sum(t.size for t in group), dtype=group[0].dtype), group)
+            layout = [(None if self._in_place(group) else
+                       np.empty(sum(t.size for t in group), dtype=group[0].dtype), group)
                       for group in layout]
             if len(self._buckets) >= 8:  # (layouts of models no longer trained)
                 self._buckets.pop(next(iter(self._buckets)))
             self._buckets[key] = layout
         return layout
+
+    @staticmethod
+    def _in_place(group):
+        """A lone tensor whose memory is a contiguous host array can be reduced as is."""
+        return len(group) == 1 and group[0].backend.host_memory and \
+            group[0].asnumpyarray().flags.c_contiguous
 
     def broadcast(self, tensors):
         """Give every rank rank 0's values of `tensors`."""
@@ -239,11 +246,10 @@ class DataParallel(object):
 
 
 @contextlib.contextmanager
-def parts_of(dataset):
-    """Within it, this rank reads only its part of each global minibatch of `dataset`
-    (yields the DataParallel, or None when the data are not split: one process, or an
-    iterator that cannot split its minibatches)."""
-    dist = world()
+def parts_of(dist, dataset):
+    """Within it, this rank of `dist` (a DataParallel, or None) reads only its part of
+    each global minibatch of `dataset`. Yields `dist`, or None when the data are not
+    split: one process, or an iterator that cannot split its minibatches."""
     splits = getattr(dataset, 'splits_minibatches', False) and \
         type(dataset).__iter__.__module__.startswith('neon_compat.')  # (not overridden)
     if dist is not None and not splits:
@@ -270,7 +276,8 @@ def parts_of(dataset):
 
 
 def start():
-    """Set up this process if an MPI launcher started it (called by gen_backend)."""
+    """Set up this process if an MPI launcher started it (gen_backend calls it); returns
+    the DataParallel, or None."""
     dist = world()
     if dist is not None:
         dist.start()
