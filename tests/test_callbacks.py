@@ -240,3 +240,71 @@ def test_train_cost_is_the_running_mean_of_every_minibatch(tmp_path):
     np.testing.assert_allclose(recorded[:n], expected, rtol=1e-5)
     assert not recorded[n:].any()
     assert bar._cost == pytest.approx(expected[-1], rel=1e-6)
+
+
+def test_deconv_callback_projects_the_strongest_activations(tmp_path):
+    """The first convolution's strongest activation per map, found over the whole
+    validation set, and its guided projection: the filter, scaled by the activation,
+    at the place it looked, where the input was positive; checked against NumPy."""
+    from neon_compat.layers import Conv
+    from neon_compat.transforms import Rectlin
+    gen_backend('cpu', batch_size=4, rng_seed=0)
+    rng = np.random.RandomState(0)
+    C, H, W = 2, 6, 6
+    X = rng.uniform(-1, 1, (12, C * H * W)).astype(np.float32)
+    data = ArrayIterator(X, rng.randint(0, 2, 12), nclass=2, lshape=(C, H, W))
+    model = Model([Conv((3, 3, 3), init=Gaussian(scale=0.5), bias=Constant(0.1), padding=1,
+                        activation=Rectlin()),
+                   Conv((3, 3, 2), init=Gaussian(scale=0.5), padding=1, strides=2,
+                        activation=Rectlin()),
+                   Affine(2, init=Gaussian(scale=0.3), activation=Softmax())])
+    callbacks = Callbacks(model, progress_bar=False, output_file=str(tmp_path / 'out.h5'))
+    callbacks.add_deconv_callback(data, data, max_fm=2, dataset_pct=100)
+    model.fit(data, cost=GeneralizedCost(CrossEntropyMulti()),
+              optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=1, callbacks=callbacks)
+    conv = model.layers.layers[0]
+    weights = conv.W.get().reshape(C, 3, 3, 3)
+    bias = conv.weight_bias.get().reshape(-1)
+    images = X.reshape(12, C, H, W)
+    padded = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    acts = np.zeros((3, 12, H, W))
+    for k in range(3):
+        for y in range(H):
+            for x in range(W):
+                acts[k, :, y, x] = np.einsum('ncrs,crs->n', padded[:, :, y:y + 3, x:x + 3],
+                                             weights[..., k]) + bias[k]
+    with h5py.File(str(tmp_path / 'out.h5'), 'r') as f:
+        first, second = f['deconv/max_act/0000'], f['deconv/max_act/0002']
+        assert second['vis'].shape == (2, H, W, C) and np.ptp(second['vis'][:]) > 0
+        for k in range(2):
+            n, y, x = np.unravel_index(np.argmax(acts[k]), acts[k].shape)
+            value = acts[k, n, y, x]
+            assert first['activation'][k, 0] == pytest.approx(value, rel=1e-5)
+            assert tuple(first['batch_img'][k]) == (n // 4, n % 4)
+            assert first['fm_loc'][k, 0] == y * W + x
+            projection = np.zeros((C, H + 2, W + 2))
+            projection[:, y:y + 3, x:x + 3] = value * weights[..., k]
+            projection = projection[:, 1:-1, 1:-1] * (images[n] > 0)
+            expected = projection.transpose(1, 2, 0)
+            expected = (expected - expected.min()) * 255. / np.ptp(expected)
+            np.testing.assert_allclose(first['vis'][k], expected, atol=1.01)
+        stored = f['deconv/img/batch_%d' % (n // 4)]
+        assert stored['HWC_uint8'].shape[:3] == (H, W, C)
+
+
+def test_deconv_callback_refuses_a_pooling_between_convolutions_before_training():
+    from neon_compat.layers import Conv, Pooling
+    gen_backend('cpu', batch_size=4, rng_seed=0)
+    X = np.random.RandomState(0).uniform(-1, 1, (8, 2 * 6 * 6)).astype(np.float32)
+    data = ArrayIterator(X, np.arange(8) % 2, nclass=2, lshape=(2, 6, 6))
+    model = Model([Conv((3, 3, 3), init=Gaussian(), padding=1), Pooling(2, strides=2),
+                   Conv((3, 3, 2), init=Gaussian(), padding=1, name='conv_b'),
+                   Affine(2, init=Gaussian(), activation=Softmax())])
+    callbacks = Callbacks(model, progress_bar=False)
+    callbacks.add_deconv_callback(data, data)
+    with pytest.raises(ValueError, match=r"layer 'conv_b' takes \(3, 3, 3\) but the "
+                                         r"convolution before it gives \(3, 6, 6\)"):
+        model.fit(data, cost=GeneralizedCost(CrossEntropyMulti()),
+                  optimizer=GradientDescentMomentum(0.1, 0.9), num_epochs=1,
+                  callbacks=callbacks)
+    assert model.epoch_index == 0

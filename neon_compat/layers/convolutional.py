@@ -313,7 +313,8 @@ class Pooling(Layer):
 
     def allocate(self, shared_outputs=None):
         super(Pooling, self).allocate(shared_outputs)
-        if self.op == 'max' and self.argmax is None:
+        if self.op == 'max' and (self.argmax is None or  # (again for a new input size)
+                                 tuple(self.argmax.shape) != tuple(self.outputs.shape)):
             taps = self.nglayer.R * self.nglayer.S
             self.argmax = self.be.zeros(self.outputs.shape,
                                         dtype=np.uint8 if taps <= 256 else np.int32)

@@ -26,6 +26,8 @@ class Cost(NervanaObject):
 
 
 def _check_shapes(cost, y, t):
+    if t is None:  # a cost of the outputs alone (deep_dream's MaximizeActivations)
+        return
     if tuple(y.shape) != tuple(t.shape):
         raise ShapeError('{} needs network outputs and targets of the same shape: outputs '
                          'are {}, targets are {} (check the data\'s lshape/nclass against the '
