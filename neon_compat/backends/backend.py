@@ -420,6 +420,12 @@ class Backend(LayerKernels, RecurrentKernels):
         """y += alpha·x in place (x, y: tensors of one shape)."""
         y._tensor += alpha * x._tensor
 
+    def relu_bprop(self, outputs, error, out):
+        """out = error where outputs > 0, else 0 (Rectlin's backward step in two passes
+        instead of an op-tree's temporaries); out may be error itself."""
+        self.xp.multiply(error._tensor, outputs._tensor > 0, out=out._tensor)
+        return out
+
     def momentum_update(self, param, grad, velocity, lrate, momentum, wdecay, grad_scale):
         """neon's GradientDescentMomentum step without clipping, in place.
 
