@@ -13,7 +13,6 @@ Each run times `--steps` global minibatches after one untimed epoch.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -83,18 +82,6 @@ def _epoch_timer_class():
     return EpochTimer
 
 
-def mpiexec():
-    found = shutil.which('mpiexec', path=os.path.dirname(sys.executable)) or \
-        shutil.which('mpiexec')
-    if found is None:
-        return None
-    version = subprocess.run([found, '--version'], capture_output=True, text=True).stdout
-    flags = ['--oversubscribe'] if 'Open MPI' in version else []
-    if flags and os.geteuid() == 0:
-        flags.append('--allow-run-as-root')
-    return [found] + flags
-
-
 def run(case, processes, threads, launcher):
     command = [sys.executable, os.path.abspath(__file__), '--worker', case]
     if processes > 1:
@@ -107,7 +94,8 @@ def run(case, processes, threads, launcher):
 
 
 def main(rounds=3):
-    launcher = mpiexec()
+    from neon_compat.backends.distributed import mpiexec_command
+    launcher = mpiexec_command()
     if launcher is None:
         print('bench_mpi: no mpiexec (pip install -e .[mpi]); skipped')
         return []

@@ -23,6 +23,7 @@ from neon_compat.initializers import Gaussian  # noqa: E402
 from neon_compat.layers import Affine, Conv, GeneralizedCost, Pooling  # noqa: E402
 from neon_compat.models import Model  # noqa: E402
 from neon_compat.optimizers import GradientDescentMomentum  # noqa: E402
+from neon_compat.optimizers.optimizer import get_param_list  # noqa: E402
 from neon_compat.transforms import (CrossEntropyMulti, Misclassification, Rectlin,  # noqa: E402
                                     Softmax)
 
@@ -82,9 +83,7 @@ def main():
                                   serialize=1 if args.save_path else 0,
                                   model_file=args.model_file))
     error = model.eval(evaluation, metric=Misclassification())
-    weights = [p.get() for layer in model.layers_to_optimize
-               for (p, _), _ in (layer.get_params() if isinstance(layer.get_params(), list)
-                                 else [layer.get_params()])]
+    weights = [p.get() for (p, _), _ in get_param_list(model.layers_to_optimize)]
     model.save_params(args.out + '.prm')  # rank 0 writes it
     if rank == 0:
         np.savez(args.out, *weights, cost=np.asarray(model.total_cost).reshape(-1)[0],

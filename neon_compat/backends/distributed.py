@@ -30,6 +30,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,6 +58,22 @@ def world():
     if not _WORLD:
         _WORLD.append(_detect())
     return _WORLD[0]
+
+
+def mpiexec_command():
+    """The launcher to start processes with here: mpiexec next to this Python (the mpi
+    extra installs Open MPI there) or on PATH, with the flags Open MPI needs to run as
+    root and with more processes than cores; None when there is none."""
+    mpiexec = shutil.which('mpiexec', path=os.path.dirname(sys.executable)) or \
+        shutil.which('mpiexec')
+    if mpiexec is None:
+        return None
+    version = subprocess.run([mpiexec, '--version'], capture_output=True, text=True,
+                             timeout=60).stdout
+    flags = ['--oversubscribe'] if 'Open MPI' in version else []
+    if flags and hasattr(os, 'geteuid') and os.geteuid() == 0:
+        flags.append('--allow-run-as-root')
+    return [mpiexec] + flags
 
 
 def _launched_by_mpi():

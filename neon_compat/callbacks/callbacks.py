@@ -17,7 +17,9 @@ from timeit import default_timer
 import h5py
 import numpy as np
 
-from neon_compat import NervanaObject, DivergenceError
+from neon_compat import NervanaObject, DivergenceError, publish_here
+from neon_compat.callbacks.callback import Callback
+from neon_compat.callbacks.deconv_callback import DeconvCallback, scale_to_rgb  # noqa: F401
 from neon_compat.layers.container import Multicost
 from neon_compat.transforms.cost import Metric
 from neon_compat.util.persist import save_obj
@@ -190,58 +192,6 @@ class Callbacks(NervanaObject):
                                     'epoch {1}'.format(self.save_path,
                                                        self.model().epoch_index))
         raise KeyboardInterrupt
-
-
-class Callback(NervanaObject):
-    """Base callback: override the on_* hooks you need.
-
-    Arguments:
-        epoch_freq (int or list): fire epoch hooks every N epochs (or at listed epochs).
-        minibatch_freq (int or list): likewise for minibatch hooks.
-    """
-
-    def __init__(self, epoch_freq=1, minibatch_freq=1):
-        self.epoch_freq = epoch_freq
-        self.minibatch_freq = minibatch_freq
-        self.costnm = None
-
-    def on_train_begin(self, callback_data, model, epochs):
-        pass
-
-    def on_train_end(self, callback_data, model):
-        pass
-
-    def on_epoch_begin(self, callback_data, model, epoch):
-        pass
-
-    def on_epoch_end(self, callback_data, model, epoch):
-        pass
-
-    def on_minibatch_begin(self, callback_data, model, epoch, minibatch):
-        pass
-
-    def on_minibatch_end(self, callback_data, model, epoch, minibatch):
-        pass
-
-    def should_fire(self, callback_data, model, time, freq):
-        """True at index `time` when (time + 1) % freq == 0, or time in freq (a list)."""
-        if isinstance(freq, int) and not isinstance(freq, bool):
-            return (time + 1) % freq == 0
-        return isinstance(freq, list) and time in freq
-
-    def _get_cached_epoch_loss(self, callback_data, model, epoch, label):
-        if self.costnm is None:
-            self.costnm = "Loss"
-            if model.cost is not None and hasattr(model.cost, 'costfunc'):
-                self.costnm = model.cost.costfunc.__class__.__name__ + " " + self.costnm
-        cost_key, time_key = 'cost/' + label, 'time/' + label
-        if cost_key not in callback_data:
-            return None
-        eval_freq = callback_data[cost_key].attrs['epoch_freq']
-        if (epoch + 1) % eval_freq == 0:
-            return dict(cost=callback_data[cost_key][epoch // eval_freq],
-                        time=callback_data[time_key][epoch // eval_freq], costnm=self.costnm)
-        return None
 
 
 def save_checkpoint(model, path):
@@ -655,149 +605,6 @@ class TrainLoggerCallback(Callback):
                     float(np.asarray(model.total_cost).reshape(-1)[0]))
 
 
-def scale_to_rgb(img):
-    """Values stretched to [0, 255] (min -> 0, max -> 255; a constant image stays 0)."""
-    img = img - np.min(img)
-    top = np.max(img)
-    return img * (255. / top) if top > 0 else img
-
-
-class DeconvCallback(Callback):
-    """At the end of training, what each convolution's strongest activations respond
-    to, by guided backpropagation (Springenberg et al. 2014), for nvis.
-
-    Arguments:
-        train_set (NervanaDataIterator): the training data (unused, as in neon).
-        valid_set (NervanaDataIterator): searched for the strongest activations.
-        max_fm (int): feature maps shown per convolution layer, default 16.
-        dataset_pct (float): the first dataset_pct percent of valid_set's minibatches
-            are searched, default 25.
-
-    Written to callback_data, for layer index L (of model.layers.layers) and minibatch
-    b: `deconv/max_act/<L:04>/` with `activation` (fm, 1) float32, `batch_img` (fm, 2)
-    uint16 (minibatch, column), `fm_loc` (fm, 1) int16 (position in the map) and `vis`
-    (fm, H, W, C) uint8; `deconv/img/batch_<b>/HWC_uint8` (H, W, C, n) uint8, whose
-    attributes map a column of the minibatch to its position there.
-
-    For networks of convolutions one after another (layers between them must keep the
-    shape: activations, bias; all-CNN), as neon's; others get an error naming the layer.
-    """
-
-    def __init__(self, train_set, valid_set, max_fm=16, dataset_pct=25):
-        super(DeconvCallback, self).__init__(epoch_freq=1)
-        self.train_set, self.valid_set = train_set, valid_set
-        self.max_fm, self.dataset_pct = max_fm, dataset_pct
-        self.name = 'Guided Bprop'
-
-    @staticmethod
-    def _convolutions(model):
-        from neon_compat.layers.convolutional import Convolution
-        return [i for i, layer in enumerate(model.layers.layers)
-                if isinstance(layer, Convolution)]
-
-    def on_train_begin(self, callback_data, model, epochs):
-        """Say before training, not after, when the network cannot be projected."""
-        self._check_chain(model.layers.layers, self._convolutions(model),
-                          model.layers.layers[0].in_shape)
-
-    def on_train_end(self, callback_data, model):
-        layers = model.layers.layers
-        convs = self._convolutions(model)
-        image_shape = layers[0].in_shape
-        C, H, W = image_shape
-        for i in convs:
-            group = callback_data.create_group('deconv/max_act/{:04}'.format(i))
-            n = min(layers[i].out_shape[0], self.max_fm)
-            group.create_dataset('batch_img', (n, 2), dtype='uint16')
-            group.create_dataset('fm_loc', (n, 1), dtype='int16')
-            group.create_dataset('vis', (n, H, W, C), dtype='uint8')
-            group.create_dataset('activation', (n, 1), dtype='float32')
-            group['activation'][:] = -np.inf
-        self.images = {}  # minibatch -> (its stored columns on the host, column -> position)
-        searched = int(self.dataset_pct / 100. * self.valid_set.nbatches + 0.5)
-        self.valid_set.reset()
-        for b, (x, _) in enumerate(self.valid_set):
-            if b > searched:
-                break
-            columns = self._strongest(callback_data, layers, convs, x, b)
-            if columns:
-                self._store_images(callback_data, b, x, sorted(columns), image_shape)
-        for i in reversed(convs):
-            self._visualize(callback_data, model, layers, convs, i, image_shape)
-
-    @staticmethod
-    def _check_chain(layers, convs, image_shape):
-        expected = image_shape
-        for i in convs:
-            if tuple(layers[i].in_shape) != tuple(expected):
-                raise ValueError(
-                    "DeconvCallback projects through convolutions that follow each other: "
-                    "layer '{}' takes {} but the convolution before it gives {}; use it on "
-                    "an all-convolutional network".format(layers[i].name, layers[i].in_shape,
-                                                          expected))
-            expected = layers[i].out_shape
-
-    def _strongest(self, callback_data, layers, convs, x, b):
-        """Record, for each shown feature map, a stronger activation than so far found in
-        minibatch b; returns the columns (examples) that hold one."""
-        columns, N = set(), self.be.bsz
-        for i, layer in enumerate(layers):
-            x = layer.fprop(x, inference=True)
-            if i not in convs:
-                continue
-            group = callback_data['deconv/max_act/{:04}'.format(i)]
-            K = layer.out_shape[0]
-            acts = layer.outputs.get().reshape(K, -1)  # (K, positions·N)
-            where = np.argmax(acts, axis=1)
-            for fm in range(min(K, self.max_fm)):
-                value = acts[fm, where[fm]]
-                if value > group['activation'][fm, 0]:
-                    group['activation'][fm] = value
-                    group['batch_img'][fm] = (b, where[fm] % N)
-                    group['fm_loc'][fm] = where[fm] // N
-                    columns.add(int(where[fm] % N))
-        return columns
-
-    def _store_images(self, callback_data, b, x, columns, image_shape):
-        host = x.get()[:, columns]
-        C, H, W = image_shape
-        group = callback_data.create_group('deconv/img/batch_' + str(b))
-        hwc = host.reshape(C, H, W, len(columns)).transpose(1, 2, 0, 3)
-        group.create_dataset('HWC_uint8', data=scale_to_rgb(hwc).astype(np.uint8),
-                             compression='gzip')
-        for position, column in enumerate(columns):
-            group.attrs[str(column)] = position
-        self.images[b] = (host, {column: p for p, column in enumerate(columns)})
-
-    def _visualize(self, callback_data, model, layers, convs, i, image_shape):
-        """For each shown map of layer i: its stored image alone through the network,
-        then only the strongest activation back to the pixels, through each convolution
-        (keeping positive backs, where that convolution's input was positive)."""
-        be, N = self.be, self.be.bsz
-        group = callback_data['deconv/max_act/{:04}'.format(i)]
-        K = layers[i].out_shape[0]
-        positions = int(np.prod(layers[i].out_shape[1:]))
-        for fm in range(group['vis'].shape[0]):
-            b, column = (int(v) for v in group['batch_img'][fm])
-            host, where = self.images[b]
-            batch = np.zeros((host.shape[0], N), dtype=host.dtype)
-            batch[:, 0] = host[:, where[column]]
-            model.fprop(be.array(batch), inference=True)
-            back = np.zeros((K, positions, N), dtype=np.float32)
-            back[fm, int(group['fm_loc'][fm, 0]), :] = group['activation'][fm, 0]
-            back = be.array(back.reshape(K * positions, N))
-            for j in reversed([c for c in convs if c <= i]):
-                conv = layers[j]
-                back[:] = be.maximum(back, 0)
-                below = be.iobuf(conv.in_shape)
-                be.bprop_conv(layer=conv.nglayer, F=conv.W, E=back, grad_I=below)
-                below[:] = below * be.greater(conv.inputs, 0)
-                back = below
-            C, H, W = image_shape
-            image = back.get().reshape(C, H, W, N)[:, :, :, 0].transpose(1, 2, 0)
-            group['vis'][fm] = scale_to_rgb(image).astype(np.uint8)
-
-
 class SaveBestStateCallback(Callback):
     """Saves the model whenever the evaluation loss improves (needs eval_freq).
 
@@ -837,3 +644,7 @@ class EarlyStopCallback(Callback):
             if finished:
                 model.finished = True
                 logger.warning('Early stopping function triggered: mean_cost %f.', loss['cost'])
+
+
+# defined in their own files, published here as neon had them
+publish_here(__name__, [Callback, DeconvCallback])

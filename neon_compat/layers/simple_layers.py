@@ -4,7 +4,6 @@ import numpy as np
 
 from neon_compat.backends.backend import buffer_shape
 from neon_compat.layers.base import Layer, interpret_in_shape
-from neon_compat.transforms.activation import Rectlin
 
 
 class _TransformLayer(Layer):
@@ -60,9 +59,8 @@ class Activation(_TransformLayer):
     def bprop(self, error, alpha=1.0, beta=0.0):
         if self.deltas is None:
             return None
-        if alpha == 1.0 and beta == 0 and type(self.transform) is Rectlin and \
-                self.transform.slope == 0 and error.shape == self.deltas.shape:
-            return self.be.relu_bprop(self.outputs, error, self.deltas)
+        if alpha == 1.0 and beta == 0 and error.shape == self.deltas.shape:
+            return self.transform.bprop_error(self.outputs, error, self.deltas)
         grad = self.transform.bprop(self.outputs) * error
         if alpha != 1.0:
             grad = grad * alpha

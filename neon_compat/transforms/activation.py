@@ -44,6 +44,11 @@ class Rectlin(Transform):
             return self.be.greater(x, 0)
         return self.be.greater(x, 0) + self.slope * self.be.less(x, 0)
 
+    def bprop_error(self, y, error, out):
+        if self.slope == 0:  # two passes, no op-tree temporaries
+            return self.be.relu_bprop(y, error, out)
+        return super(Rectlin, self).bprop_error(y, error, out)
+
 
 class Rectlinclip(Transform):
     """Clipped ReLU: min(max(x, 0) + slope·min(x, 0), xcut).

@@ -20,3 +20,9 @@ class Transform(NervanaObject):
 
     def bprop(self, x):
         raise NotImplementedError()
+
+    def bprop_error(self, y, error, out):
+        """out = f'(y)·error, the backward step of an Activation (tensors of one shape;
+        out may be error itself). A transform with a faster way overrides it."""
+        out[:] = self.bprop(y) * error
+        return out
