@@ -162,6 +162,13 @@ def test_pooling_gradients(backend64, fshape, op, stride, pad):
                Pooling(fshape, op=op, strides=stride, padding=pad)], (2, 6, 5))
 
 
+@pytest.mark.parametrize('fshape,strides', [(2, 2), ((2, 3), {'str_h': 2, 'str_w': 3})])
+def test_max_pooling_gradients_when_windows_tile_the_input(backend64, fshape, strides):
+    # 6x6 cut exactly into 2x2 or 2x3 windows: bprop writes the input deltas in place
+    gradcheck([Convolution((1, 1, 3), init=Gaussian()),
+               Pooling(fshape, op='max', strides=strides)], (2, 6, 6))
+
+
 def test_batchnorm_gradients_after_affine_and_conv(backend64):
     gradcheck(Affine(4, init=Gaussian(), batch_norm=True, activation=Tanh()), 5)
     gradcheck([Convolution((3, 3, 3), init=Gaussian(), padding=1), BatchNorm(),

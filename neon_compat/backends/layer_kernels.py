@@ -54,7 +54,9 @@ class LayerKernels(ConvKernels):
     # threads for the channel-parallel parts of the kernels (NumPy releases the GIL in
     # its ufuncs); the NumPy backend sets it to the CPU count, others leave it at 1
     kernel_threads = 1
-    parallel_min_size = 1 << 18  # elements below which one thread is faster
+    # elements below which one thread is faster (2 cores: pooling 16x24x24x32 took 0.29 ms
+    # on one thread, 0.62 on two; col2im of 1.6 M elements 1.36 ms on one, 1.09 on two)
+    parallel_min_size = 1 << 20
     _pool_executor = None
 
     def _by_channels(self, fn, C, size):
@@ -230,6 +232,17 @@ class LayerKernels(ConvKernels):
         if layer.op == 'max':
             idx = argmax._tensor.reshape(C, P, Q, N) if argmax is not None \
                 else layer.cache['argmax']
+            if few_taps and layer.tiles and alpha == 1 and beta == 0 and \
+                    grad.flags.c_contiguous:
+                # each input element lies in one window: write err or 0 in place
+                chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
+
+                def route_tiles(cs):
+                    for t, tap in self._taps(layer, grad):
+                        xp.equal(idx[cs], t, out=chosen[cs])
+                        xp.multiply(err[cs], chosen[cs], out=tap[cs])
+                self._by_channels(route_tiles, C, err.size * layer.R * layer.S)
+                return O
             if few_taps:
                 dxpad = self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
                 routed = self._scratch(layer, err.shape, err.dtype, 'pool_routed')

@@ -132,6 +132,9 @@ class PoolLayer(object):
         self.sizeO = _prod(self.dimO)
         self.nOut = C * P * Q
         self.overlap = str_h < R or str_w < S
+        # the windows cut the input into disjoint tiles that cover all of it
+        self.tiles = (str_h, str_w) == (R, S) and (pad_h, pad_w) == (0, 0) and \
+            (P * R, Q * S) == (H, W)
         self.dtype = dtype
         self.cache = {}
 
