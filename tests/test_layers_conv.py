@@ -169,6 +169,30 @@ def test_max_pooling_gradients_when_windows_tile_the_input(backend64, fshape, st
                Pooling(fshape, op='max', strides=strides)], (2, 6, 6))
 
 
+@pytest.mark.parametrize('R,stride,pad', [(3, 2, 1), (2, 2, 0), (2, 1, 0)])
+def test_max_pooling_sends_the_error_of_a_tied_window_to_its_first_maximum(backend64, R,
+                                                                           stride, pad):
+    # neon's argmax: the first maximum in the window's row-major order takes the error
+    be = backend64
+    C, H, W = 2, 6, 6
+    x = np.random.RandomState(8).randint(0, 2, size=(C, H, W, be.bsz)).astype(float)
+    layer = be.pool_layer(be.default_dtype, 'max', be.bsz, C, H=H, W=W, R=R, S=R,
+                          pad_h=pad, pad_w=pad, str_h=stride, str_w=stride)
+    P, Q = layer.P, layer.Q
+    err = np.random.RandomState(9).uniform(1, 2, size=(C, P, Q, be.bsz))
+    out, grad = be.empty((C * P * Q, be.bsz)), be.empty((C * H * W, be.bsz))
+    be.fprop_pool(layer, be.array(x.reshape(-1, be.bsz)), out)
+    be.bprop_pool(layer, be.array(err.reshape(-1, be.bsz)), grad)
+    expect = np.zeros_like(x)
+    for c, p, q, n in np.ndindex(C, P, Q, be.bsz):
+        h0, w0 = p * stride - pad, q * stride - pad
+        taps = [(h, w) for h in range(h0, h0 + R) for w in range(w0, w0 + R)
+                if 0 <= h < H and 0 <= w < W]
+        h, w = max(taps, key=lambda hw: (x[c, hw[0], hw[1], n], -taps.index(hw)))
+        expect[c, h, w, n] += err[c, p, q, n]
+    np.testing.assert_allclose(grad.get().reshape(x.shape), expect, rtol=1e-12)
+
+
 def test_batchnorm_gradients_after_affine_and_conv(backend64):
     gradcheck(Affine(4, init=Gaussian(), batch_norm=True, activation=Tanh()), 5)
     gradcheck([Convolution((3, 3, 3), init=Gaussian(), padding=1), BatchNorm(),

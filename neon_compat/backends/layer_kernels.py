@@ -192,10 +192,10 @@ class LayerKernels(ConvKernels):
                             idx[cs] = 0
                             continue
                         xp.greater(tap, res[cs], out=bigger[cs])  # the first maximum wins
-                        # idx = t where bigger, by arithmetic (masked assignment is slower)
-                        xp.subtract(np.uint8(t), idx[cs], out=step[cs])
-                        step[cs] *= bigger[cs]
-                        idx[cs] += step[cs]
+                        # idx = t where bigger: the taps come in increasing t, so
+                        # max(idx, t·bigger) does it (masked assignment is slower)
+                        xp.multiply(bigger[cs], np.uint8(t), out=step[cs])
+                        xp.maximum(idx[cs], step[cs], out=idx[cs])
                         xp.maximum(res[cs], tap, out=res[cs])
                 self._by_channels(max_taps, C, res.size * layer.R * layer.S)
             else:
