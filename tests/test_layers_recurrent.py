@@ -186,6 +186,27 @@ def test_state_carries_over_minibatches_unless_reset(backend64):
         assert np.allclose(first, second) == same
 
 
+@pytest.mark.parametrize('make', [
+    lambda: LSTM(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic()),
+    lambda: GRU(3, Gaussian(scale=0.5), activation=Tanh(), gate_activation=Logistic())])
+def test_carried_state_continues_the_sequence(backend64, make):
+    # two minibatches of T steps with the state carried over = one walk of 2T steps
+    be, nin, T = backend64, 2, 3
+    xs = np.random.RandomState(2).normal(size=(nin, 2 * T, be.bsz))
+    short, long = make(), make()
+    Model([short]).initialize((nin, T))
+    Model([long]).initialize((nin, 2 * T))
+    long.W[:] = short.W.get()
+
+    # the state carries over while the same input buffer comes in (neon's rule)
+    x = be.array(np.ascontiguousarray(xs[:, :T]).reshape(nin, -1))  # neon's (nin, T·N)
+    short.fprop(x)
+    x.set(np.ascontiguousarray(xs[:, T:]).reshape(nin, -1))
+    second = short.fprop(x).get()
+    whole = long.fprop(be.array(xs.reshape(nin, -1))).get()
+    np.testing.assert_allclose(second, whole[:, T * be.bsz:], rtol=1e-10)
+
+
 RECURRENT_LAYERS = [
     lambda: Recurrent(3, Gaussian(scale=0.5), activation=Tanh(), reset_cells=True),
     lambda: Recurrent(3, Gaussian(scale=0.5), init_inner=Gaussian(scale=0.3),

@@ -19,12 +19,14 @@ class NervanaCPU(Backend):
     tensor_cls = CPUTensor
     kernel_threads = os.cpu_count() or 1
 
+    _blas_axpy = {np.float32: blas.saxpy, np.float64: blas.daxpy}
+
     def axpy(self, alpha, x, y):
         """y += alpha·x, through BLAS when both are contiguous float32/float64."""
         xa, ya = x._tensor, y._tensor
-        if (xa.dtype == ya.dtype and xa.dtype.type in (np.float32, np.float64) and
-                xa.flags.c_contiguous and ya.flags.c_contiguous and xa.shape == ya.shape):
-            axpy = blas.get_blas_funcs('axpy', (xa,))
+        axpy = self._blas_axpy.get(xa.dtype.type)
+        if (axpy is not None and xa.dtype == ya.dtype and xa.flags.c_contiguous and
+                ya.flags.c_contiguous and xa.shape == ya.shape):
             axpy(xa.reshape(-1), ya.reshape(-1), a=alpha)
         else:
             super(NervanaCPU, self).axpy(alpha, x, y)

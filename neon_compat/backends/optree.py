@@ -21,9 +21,27 @@ ELEMENTWISE_UNARY = ('neg', 'abs', 'sgn', 'sqrt', 'sqr', 'exp', 'log', 'exp2', '
 REDUCTIONS = ('sum', 'max', 'min', 'argmax', 'argmin')
 
 
+# the usual scalar types, checked before the (slower) numbers.Real test
+_SCALAR_TYPES = frozenset([int, float, bool, np.float16, np.float32, np.float64, np.int8,
+                           np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                           np.uint64, np.bool_])
+
+
 def is_scalar(value):
     """Python and NumPy real numbers (neon rejected np.float32; we accept it)."""
+    if type(value) in _SCALAR_TYPES:
+        return True
+    if isinstance(value, OpTreeOperators):  # tensors and nodes
+        return False
     return isinstance(value, numbers.Real) and not isinstance(value, np.ndarray)
+
+
+def _broadcast_shape(*shapes):
+    """np.broadcast_shapes, without its cost when the shapes are all the same."""
+    first = shapes[0]
+    if all(shape == first for shape in shapes[1:]):
+        return tuple(first)
+    return tuple(np.broadcast_shapes(*shapes))
 
 
 def _operand_shape(value):
@@ -38,7 +56,7 @@ def _broadcast(a, b):
     if b is None:
         return a
     try:
-        return tuple(np.broadcast_shapes(a, b))
+        return _broadcast_shape(a, b)
     except ValueError:
         raise ShapeError('cannot combine tensors of shapes {} and {} elementwise'.format(
             a, b)) from None
@@ -369,9 +387,11 @@ class OpTreeEvaluator(object):
         if op in COMPARISONS or not self._float_array(own):
             return None
         other_shape = getattr(other, 'shape', ())
-        if other_shape and tuple(np.broadcast_shapes(own.shape, other_shape)) != own.shape:
+        if other_shape and _broadcast_shape(own.shape, other_shape) != own.shape:
             return None
-        if hasattr(other, 'dtype') and self.xp.result_type(own, other) != own.dtype:
+        other_dtype = getattr(other, 'dtype', None)
+        if other_dtype is not None and other_dtype != own.dtype and \
+                self.xp.result_type(own, other) != own.dtype:
             return None
         return own
 
@@ -420,7 +440,9 @@ class OpTreeEvaluator(object):
 
     def _fits(self, target, *arrays):
         shapes = [x.shape for x in arrays if hasattr(x, 'shape')]
-        if tuple(np.broadcast_shapes(target.shape, *shapes)) != target.shape:
+        if _broadcast_shape(target.shape, *shapes) != target.shape:
             return False
         dtypes = [x for x in arrays if hasattr(x, 'dtype')]
-        return not dtypes or self.xp.result_type(*dtypes) == target.dtype
+        if all(x.dtype == target.dtype for x in dtypes):
+            return True
+        return self.xp.result_type(*dtypes) == target.dtype

@@ -82,6 +82,13 @@ class RecurrentKernels(object):
     def _from_steps(self, steps, tensor):
         self._as_steps(tensor._tensor, steps.shape[0])[...] = steps.transpose(1, 0, 2)
 
+    def flush_steps(self, owner):
+        """Make the copies a kernel deferred: step buffers that the training step does
+        not read again (it uses the kernel's scratch), written to the cell's buffers only
+        when neon's attribute views ask for them."""
+        for copy in owner.cache.pop('deferred_copies', ()):
+            copy()
+
     def _previous_states(self, steps, first, tensor, order):
         """tensor's step t = the state step t started from: `first` for the first step of
         the walk, else the previous step's state."""
@@ -133,6 +140,7 @@ class RecurrentKernels(object):
         xp, Wr, T = self.xp, W_recur._tensor, len(order)
         prev_h, prev_c = h0._tensor, c0._tensor
         n, N = prev_h.shape
+        owner.cache.pop('deferred_copies', None)  # pre holds new projections now
         P = self._to_steps(owner, pre, T, 'lstm_pre')
         H, C, CA = (self._scratch(owner, (T, n, N), P.dtype, key)
                     for key in ('lstm_h', 'lstm_c', 'lstm_cact'))
@@ -151,10 +159,16 @@ class RecurrentKernels(object):
             _activate(xp, activation, C[t], out=CA[t])
             xp.multiply(o, CA[t], out=H[t])
             prev_h, prev_c = H[t], C[t]
-        for steps, tensor in ((P, pre), (H, h), (C, c), (CA, c_act)):
-            self._from_steps(steps, tensor)
+        self._from_steps(H, h)
         self._previous_states(H, h0._tensor, h_prev, order)
-        self._previous_states(C, c0._tensor, c_prev, order)
+        last = order[-1]  # the state a carried-over next minibatch starts from
+        c._tensor[:, last * N:(last + 1) * N] = C[last]
+        # bprop reads P, C and CA from the scratch; the cell's buffers get them on demand
+        first_c = c0._tensor.copy()
+        owner.cache['deferred_copies'] = [
+            lambda: self._from_steps(P, pre), lambda: self._from_steps(C, c),
+            lambda: self._from_steps(CA, c_act),
+            lambda: self._previous_states(C, first_c, c_prev, order)]
         owner.cache['fprop_steps'] = 'lstm'
 
     def lstm_bprop(self, owner, W_recur, pre, dpre, err, dh, dc, c, c0, c_act, order,

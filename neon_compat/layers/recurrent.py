@@ -40,8 +40,13 @@ def get_steps(x, shape):
 
 def _direction_view(name, d):
     """neon's attribute for direction d's `name` (a view of W, dW or a step buffer;
-    None before allocate)."""
-    return property(lambda self: None if self.dirs is None else getattr(self.dirs[d], name))
+    None before allocate); step buffers a kernel left in its scratch are written first."""
+    def view(self):
+        if self.dirs is None:
+            return None
+        self.be.flush_steps(self.dirs[d])
+        return getattr(self.dirs[d], name)
+    return property(view)
 
 
 class _RecurrentBase(ParameterLayer):

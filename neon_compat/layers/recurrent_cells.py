@@ -167,6 +167,7 @@ class _GatedCell(SimpleCell):
             self.fused_fprop(be, dr, *fused)
             return
         dr.cache.pop('fprop_steps', None)  # the kernels' step copies are stale now
+        dr.cache.pop('deferred_copies', None)
         previous = None
         for t in dr.order:
             self.step_fprop(be, dr, t, previous)
