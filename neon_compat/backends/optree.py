@@ -19,6 +19,9 @@ ELEMENTWISE_UNARY = ('neg', 'abs', 'sgn', 'sqrt', 'sqr', 'exp', 'log', 'exp2', '
                      'safelog', 'sig', 'sig2', 'tanh', 'tanh2', 'finite', 'rint',
                      'reciprocal')
 REDUCTIONS = ('sum', 'max', 'min', 'argmax', 'argmin')
+# the same as sets, for the membership tests of every node built and evaluated
+_BINARY, _UNARY, _REDUCE, _COMPARE = (frozenset(names) for names in (
+    ELEMENTWISE_BINARY, ELEMENTWISE_UNARY, REDUCTIONS, COMPARISONS))
 
 
 # the usual scalar types, checked before the (slower) numbers.Real test
@@ -74,11 +77,11 @@ def _reduced(shape, axis):
 
 def _infer_shape(op, a, b, kwargs):
     sa, sb = _operand_shape(a), _operand_shape(b)
-    if op in ELEMENTWISE_BINARY:
+    if op in _BINARY:
         return _broadcast(sa, sb)
-    if op in ELEMENTWISE_UNARY:
+    if op in _UNARY:
         return sa
-    if op in REDUCTIONS:
+    if op in _REDUCE:
         return _reduced(sa, kwargs.get('axis'))
     if op == 'dot':
         if sa[-1] != sb[0]:
@@ -350,23 +353,23 @@ class OpTreeEvaluator(object):
             return self._leaf(node), False
         op_dict, left, right = node
         op = op_dict['op']
-        if op in ELEMENTWISE_BINARY:
+        if op in _BINARY:
             (a, a_own), (b, b_own) = self._eval(left), self._eval(right)
             out = self._reusable(op, a, b) if a_own else None
             if out is None and b_own:
                 out = self._reusable(op, b, a)
             result = self.elementwise[op](out, a, b)
-            if op in COMPARISONS:
+            if op in _COMPARE:
                 result = self._as_float(result, a, b)
             return result, True
-        if op in ELEMENTWISE_UNARY:
+        if op in _UNARY:
             a, a_own = self._eval(left)
             out = a if (a_own and self._float_array(a)) else None
             result = self.elementwise[op](out, a)
             if op == 'finite':
                 result = self._as_float(result, a, None)
             return result, True
-        if op in REDUCTIONS:
+        if op in _REDUCE:
             a = self._eval(left)[0]
             if not hasattr(a, 'shape'):
                 a = self.xp.full((1, 1), a, dtype=self.float_dtype)
@@ -384,7 +387,7 @@ class OpTreeEvaluator(object):
 
     def _reusable(self, op, own, other):
         """`own` if the result of op(own, other) fits in it exactly (shape and dtype)."""
-        if op in COMPARISONS or not self._float_array(own):
+        if op in _COMPARE or not self._float_array(own):
             return None
         other_shape = getattr(other, 'shape', ())
         if other_shape and _broadcast_shape(own.shape, other_shape) != own.shape:
@@ -411,14 +414,14 @@ class OpTreeEvaluator(object):
         if op == 'onehot':
             self._onehot(target, op_dict['idx'], op_dict['axis'])
             return None
-        plain = op not in COMPARISONS and op != 'finite' and target.dtype.kind == 'f'
-        if plain and op in ELEMENTWISE_BINARY:
+        plain = op not in _COMPARE and op != 'finite' and target.dtype.kind == 'f'
+        if plain and op in _BINARY:
             a, b = self._eval(left)[0], self._eval(right)[0]
             if self._fits(target, a, b):
                 self.elementwise[op](target, a, b)
                 return None
             return self.elementwise[op](None, a, b)
-        if plain and op in ELEMENTWISE_UNARY:
+        if plain and op in _UNARY:
             a = self._eval(left)[0]
             if self._fits(target, a):
                 self.elementwise[op](target, a)
