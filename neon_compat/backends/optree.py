@@ -27,7 +27,7 @@ _BINARY, _UNARY, _REDUCE, _COMPARE = (frozenset(names) for names in (
 # the usual scalar types, checked before the (slower) numbers.Real test
 _SCALAR_TYPES = frozenset([int, float, bool, np.float16, np.float32, np.float64, np.int8,
                            np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
-                           np.uint64, np.bool_])
+                           np.uint64])
 
 
 def is_scalar(value):
