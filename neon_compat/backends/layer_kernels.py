@@ -232,28 +232,27 @@ class LayerKernels(ConvKernels):
         if layer.op == 'max':
             idx = argmax._tensor.reshape(C, P, Q, N) if argmax is not None \
                 else layer.cache['argmax']
-            if few_taps and layer.tiles and alpha == 1 and beta == 0 and \
-                    grad.flags.c_contiguous:
-                # each input element lies in one window: write err or 0 in place
-                chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
-
-                def route_tiles(cs):
-                    for t, tap in self._taps(layer, grad):
-                        xp.equal(idx[cs], t, out=chosen[cs])
-                        xp.multiply(err[cs], chosen[cs], out=tap[cs])
-                self._by_channels(route_tiles, C, err.size * layer.R * layer.S)
-                return O
+            # windows that tile the input: each input element lies in one window, so
+            # its delta (err or 0) is written in place, with no zero fill and no copy
+            in_place = layer.tiles and alpha == 1 and beta == 0 and grad.flags.c_contiguous
             if few_taps:
-                dxpad = self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
-                routed = self._scratch(layer, err.shape, err.dtype, 'pool_routed')
+                dxpad = grad if in_place else \
+                    self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
+                routed = None if in_place else \
+                    self._scratch(layer, err.shape, err.dtype, 'pool_routed')
                 chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
 
                 def route(cs):
                     for t, tap in self._taps(layer, dxpad):
                         xp.equal(idx[cs], t, out=chosen[cs])
-                        xp.multiply(err[cs], chosen[cs], out=routed[cs])
-                        tap[cs] += routed[cs]
+                        if in_place:
+                            xp.multiply(err[cs], chosen[cs], out=tap[cs])
+                        else:
+                            xp.multiply(err[cs], chosen[cs], out=routed[cs])
+                            tap[cs] += routed[cs]
                 self._by_channels(route, C, err.size * layer.R * layer.S)
+                if in_place:
+                    return O
             else:
                 idx = idx.astype(np.int64)
                 rows = xp.arange(P).reshape(1, P, 1, 1) * sh + idx // layer.S
