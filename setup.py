@@ -21,6 +21,7 @@ setup(
         'tqdm>=4.0',
         'configargparse>=1.5',
         'Pillow>=9.0',
+        'numba>=0.60',  # the cpu backend's compiled loops (it falls back to NumPy without)
     ],
     entry_points={
         'console_scripts': ['neon-convert-vgg16 = neon_compat.util.convert:main',

@@ -211,7 +211,11 @@ class ConvKernels(WinogradKernels):
             e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
             dcols = self._scratch(layer, (w.shape[0], P * Q * n), e4.dtype, 'dcols')
             xp.matmul(w, e2.reshape(K, P * Q * n), out=dcols)
-            self._blend(gi4[..., n0:n1], self._col2im(layer, dcols, n), alpha, beta)
+            self._col2im_into(layer, dcols, gi4[..., n0:n1], alpha, beta)
+
+    def _col2im_into(self, layer, dcols, dst, alpha, beta):
+        """dst (C, H, W, n) = alpha·col2im(dcols) + beta·dst."""
+        self._blend(dst, self._col2im(layer, dcols, dst.shape[-1]), alpha, beta)
 
     def update_conv(self, layer, I, E, grad_F, alpha=1.0, beta=0.0, grad_bias=None,
                     layer_op=None):

@@ -164,6 +164,37 @@ class LayerKernels(ConvKernels):
                 yield r * layer.S + s, padded[:, r:r + sh * (P - 1) + 1:sh,
                                               s:s + sw * (Q - 1) + 1:sw, :]
 
+    def _max_pool(self, layer, x, out=None):
+        """(maxima, tap index of each: uint8) of the windows of x (C, H, W, N), the
+        first maximum among equals, padding counted as -inf; R·S <= max_tap_loop.
+        The maxima may be written into `out` (C, P, Q, N), when given."""
+        xp = self.xp
+        C, N = layer.C, layer.N
+        pad, _, extent = self._pool_geometry(layer)
+        xpad = self._padded(layer, x, pad, extent, -np.inf, 'pool_pad')
+        shape = (C, layer.P, layer.Q, N)
+        res = self._scratch(layer, shape, x.dtype, 'pool_max')
+        # tap indices fit a byte (R·S <= max_tap_loop); the update is exact mod 256
+        idx = self._scratch(layer, shape, np.uint8, 'pool_idx')
+        bigger = self._scratch(layer, shape, bool, 'pool_mask')
+        step = self._scratch(layer, shape, np.uint8, 'pool_step')
+
+        def max_taps(cs):
+            for t, tap in self._taps(layer, xpad):
+                tap = tap[cs]
+                if t == 0:
+                    res[cs] = tap
+                    idx[cs] = 0
+                    continue
+                xp.greater(tap, res[cs], out=bigger[cs])  # the first maximum wins
+                # idx = t where bigger: the taps come in increasing t, so
+                # max(idx, t·bigger) does it (masked assignment is slower)
+                xp.multiply(bigger[cs], np.uint8(t), out=step[cs])
+                xp.maximum(idx[cs], step[cs], out=idx[cs])
+                xp.maximum(res[cs], tap, out=res[cs])
+        self._by_channels(max_taps, C, res.size * layer.R * layer.S)
+        return res, idx
+
     def fprop_pool(self, layer, I, O, argmax=None, beta=0.0):
         """O = pool(I) (+ beta·O); max pooling records each window's argmax."""
         if layer.misfit:
@@ -175,30 +206,10 @@ class LayerKernels(ConvKernels):
         o4 = O._tensor.reshape(C, layer.P, layer.Q, N)
         few_taps = layer.R * layer.S <= self.max_tap_loop
         if layer.op == 'max':
-            xpad = self._padded(layer, x, pad, extent, -np.inf, 'pool_pad')
             if few_taps:
-                shape = (C, layer.P, layer.Q, N)
-                res = self._scratch(layer, shape, x.dtype, 'pool_max')
-                # tap indices fit a byte (R·S <= max_tap_loop); the update is exact mod 256
-                idx = self._scratch(layer, shape, np.uint8, 'pool_idx')
-                bigger = self._scratch(layer, shape, bool, 'pool_mask')
-                step = self._scratch(layer, shape, np.uint8, 'pool_step')
-
-                def max_taps(cs):
-                    for t, tap in self._taps(layer, xpad):
-                        tap = tap[cs]
-                        if t == 0:
-                            res[cs] = tap
-                            idx[cs] = 0
-                            continue
-                        xp.greater(tap, res[cs], out=bigger[cs])  # the first maximum wins
-                        # idx = t where bigger: the taps come in increasing t, so
-                        # max(idx, t·bigger) does it (masked assignment is slower)
-                        xp.multiply(bigger[cs], np.uint8(t), out=step[cs])
-                        xp.maximum(idx[cs], step[cs], out=idx[cs])
-                        xp.maximum(res[cs], tap, out=res[cs])
-                self._by_channels(max_taps, C, res.size * layer.R * layer.S)
+                res, idx = self._max_pool(layer, x, o4 if beta == 0 else None)
             else:
+                xpad = self._padded(layer, x, pad, extent, -np.inf, 'pool_pad')
                 win = self._pool_windows(layer, xpad).reshape(
                     C, layer.P, layer.Q, layer.R * layer.S, N)
                 idx = xp.argmax(win, axis=3)
@@ -216,8 +227,36 @@ class LayerKernels(ConvKernels):
             else:
                 res = self._pool_windows(layer, xpad).sum(axis=(3, 4))
             res /= self._pool_counts(layer)
-        self._blend(o4, res, 1.0, beta)
+        if res is not o4:
+            self._blend(o4, res, 1.0, beta)
         return O
+
+    def _max_pool_grad(self, layer, err, idx, grad, alpha, beta):
+        """grad (C, H, W, N) = alpha·(each error of err (C, P, Q, N) sent to its window's
+        tap idx) + beta·grad; R·S <= max_tap_loop."""
+        xp = self.xp
+        C, H, W, N = layer.C, layer.H, layer.W, layer.N
+        (ph, pw), _, (Hp, Wp) = self._pool_geometry(layer)
+        # windows that tile the input: each input element lies in one window, so
+        # its delta (err or 0) is written in place, with no zero fill and no copy
+        in_place = layer.tiles and alpha == 1 and beta == 0 and grad.flags.c_contiguous
+        dxpad = grad if in_place else \
+            self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
+        routed = None if in_place else \
+            self._scratch(layer, err.shape, err.dtype, 'pool_routed')
+        chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
+
+        def route(cs):
+            for t, tap in self._taps(layer, dxpad):
+                xp.equal(idx[cs], t, out=chosen[cs])
+                if in_place:
+                    xp.multiply(err[cs], chosen[cs], out=tap[cs])
+                else:
+                    xp.multiply(err[cs], chosen[cs], out=routed[cs])
+                    tap[cs] += routed[cs]
+        self._by_channels(route, C, err.size * layer.R * layer.S)
+        if not in_place:
+            self._blend(grad, dxpad[:, ph:ph + H, pw:pw + W, :], alpha, beta)
 
     def bprop_pool(self, layer, I, O, argmax=None, alpha=1.0, beta=0.0):
         """O (input deltas) = alpha·(pooling gradient of the errors I) + beta·O."""
@@ -232,27 +271,9 @@ class LayerKernels(ConvKernels):
         if layer.op == 'max':
             idx = argmax._tensor.reshape(C, P, Q, N) if argmax is not None \
                 else layer.cache['argmax']
-            # windows that tile the input: each input element lies in one window, so
-            # its delta (err or 0) is written in place, with no zero fill and no copy
-            in_place = layer.tiles and alpha == 1 and beta == 0 and grad.flags.c_contiguous
             if few_taps:
-                dxpad = grad if in_place else \
-                    self._zeros(layer, (C, Hp, Wp, N), err.dtype, 'pool_grad')
-                routed = None if in_place else \
-                    self._scratch(layer, err.shape, err.dtype, 'pool_routed')
-                chosen = self._scratch(layer, err.shape, bool, 'pool_mask')
-
-                def route(cs):
-                    for t, tap in self._taps(layer, dxpad):
-                        xp.equal(idx[cs], t, out=chosen[cs])
-                        if in_place:
-                            xp.multiply(err[cs], chosen[cs], out=tap[cs])
-                        else:
-                            xp.multiply(err[cs], chosen[cs], out=routed[cs])
-                            tap[cs] += routed[cs]
-                self._by_channels(route, C, err.size * layer.R * layer.S)
-                if in_place:
-                    return O
+                self._max_pool_grad(layer, err, idx, grad, alpha, beta)
+                return O
             else:
                 idx = idx.astype(np.int64)
                 rows = xp.arange(P).reshape(1, P, 1, 1) * sh + idx // layer.S

@@ -4,6 +4,7 @@ import os
 import numpy as np
 from scipy.linalg import blas
 
+from neon_compat.backends import cpu_kernels
 from neon_compat.backends.backend import Backend
 from neon_compat.backends.tensor import Tensor
 
@@ -13,13 +14,21 @@ class CPUTensor(Tensor):
 
 
 class NervanaCPU(Backend):
-    """NumPy backend (neon's `-b cpu`). Build it with `gen_backend('cpu', ...)`."""
+    """NumPy backend (neon's `-b cpu`). Build it with `gen_backend('cpu', ...)`.
+
+    Where numba is installed, im2col, col2im and max pooling run compiled loops
+    (cpu_kernels.py) on float32/float64 arrays; everything else, and those without
+    numba, is the shared Backend code.
+    """
     xp = np
     backend_name = 'cpu'
     tensor_cls = CPUTensor
     kernel_threads = os.cpu_count() or 1
 
     _blas_axpy = {np.float32: blas.saxpy, np.float64: blas.daxpy}
+    # False: the shared NumPy code even where numba is installed
+    compiled_kernels = cpu_kernels.AVAILABLE
+    _compiled_dtypes = (np.dtype(np.float32), np.dtype(np.float64))
 
     def axpy(self, alpha, x, y):
         """y += alpha·x, through BLAS when both are contiguous float32/float64."""
@@ -30,3 +39,111 @@ class NervanaCPU(Backend):
             axpy(xa.reshape(-1), ya.reshape(-1), a=alpha)
         else:
             super(NervanaCPU, self).axpy(alpha, x, y)
+
+    # --- compiled loops (cpu_kernels.py), else the shared code -------------
+    def _compiled_for(self, *arrays):
+        return self.compiled_kernels and all(a.dtype in self._compiled_dtypes
+                                             for a in arrays)
+
+    def _im2col(self, layer, x):
+        if not self._compiled_for(x):
+            return super(NervanaCPU, self)._im2col(layer, x)
+        (ph, pw), (sh, sw), (dh, dw), _ = self._conv_geometry(layer)
+        C, n = x.shape[0], x.shape[-1]
+        cols = layer.cache.get(('cols', n))
+        if cols is None:
+            cols = np.empty((C, layer.R, layer.S, layer.P, layer.Q, n), dtype=x.dtype)
+            layer.cache[('cols', n)] = cols
+        self._by_channels(lambda cs: cpu_kernels.im2col(x, cols, cs.start, cs.stop, ph, pw,
+                                                        sh, sw, dh, dw), C, cols.size)
+        return cols.reshape(C * layer.R * layer.S, layer.P * layer.Q * n)
+
+    def _col2im_into(self, layer, dcols, dst, alpha, beta):
+        if not self._compiled_for(dcols, dst):
+            return super(NervanaCPU, self)._col2im_into(layer, dcols, dst, alpha, beta)
+        (ph, pw), (sh, sw), (dh, dw), _ = self._conv_geometry(layer)
+        C, n = layer.C, dst.shape[-1]
+        dcols = dcols.reshape(C, layer.R, layer.S, layer.P, layer.Q, n)
+        scalars = dst.dtype.type(alpha), dst.dtype.type(beta)  # no float64 promotion
+        self._by_channels(lambda cs: cpu_kernels.col2im(dcols, dst, cs.start, cs.stop, ph, pw,
+                                                        sh, sw, dh, dw, *scalars),
+                          C, dcols.size)
+
+    def _max_pool(self, layer, x, out=None):
+        if not self._compiled_for(x):
+            return super(NervanaCPU, self)._max_pool(layer, x, out)
+        (ph, pw), (sh, sw), _ = self._pool_geometry(layer)
+        shape = (layer.C, layer.P, layer.Q, layer.N)
+        res = out if out is not None else self._scratch(layer, shape, x.dtype, 'pool_max')
+        idx = self._scratch(layer, shape, np.uint8, 'pool_idx')
+        self._by_channels(lambda cs: cpu_kernels.max_pool(x, res, idx, cs.start, cs.stop,
+                                                          layer.R, layer.S, ph, pw, sh, sw),
+                          layer.C, res.size * layer.R * layer.S)
+        return res, idx
+
+    def _max_pool_grad(self, layer, err, idx, grad, alpha, beta):
+        if not self._compiled_for(err, grad) or np.may_share_memory(err, grad):
+            return super(NervanaCPU, self)._max_pool_grad(layer, err, idx, grad, alpha, beta)
+        (ph, pw), (sh, sw), _ = self._pool_geometry(layer)
+        scalars = grad.dtype.type(alpha), grad.dtype.type(beta)
+        self._by_channels(lambda cs: cpu_kernels.max_pool_grad(err, idx, grad, cs.start,
+                                                               cs.stop, layer.R, layer.S, ph,
+                                                               pw, sh, sw, *scalars),
+                          layer.C, grad.size)
+
+    def relu_bprop(self, outputs, error, out):
+        o, e, d = outputs._tensor, error._tensor, out._tensor
+        if not (self._compiled_for(o, e, d) and o.shape == e.shape == d.shape and
+                o.flags.c_contiguous and e.flags.c_contiguous and d.flags.c_contiguous):
+            return super(NervanaCPU, self).relu_bprop(outputs, error, out)
+        cpu_kernels.relu_bprop(o.reshape(-1), e.reshape(-1), d.reshape(-1))
+        return out
+
+    def _row_vectors(self, *tensors):
+        """1-D views of (C, 1) tensors (None where one is not contiguous: a reshape
+        would copy and lose what the kernel writes)."""
+        views = []
+        for t in tensors:
+            a = t._tensor
+            if not (a.flags.c_contiguous and a.dtype in self._compiled_dtypes):
+                return None
+            views.append(a.reshape(-1))
+        return views
+
+    def compound_fprop_bn(self, x, xsum, xvar, gmean, gvar, gamma, beta, y, eps, rho,
+                          compute_batch_sum=True, accumbeta=0.0, relu=False, binary=False,
+                          inference=False, outputs=None, layer=None):
+        xa, ya = x._tensor, y._tensor
+        rows = None
+        if accumbeta == 0 and not binary and xa.ndim == 2 and xa.shape == ya.shape and \
+                self._compiled_for(xa, ya) and xa.flags.c_contiguous and ya.flags.c_contiguous:
+            stats = (gmean, gvar) if inference else (xsum, xvar)
+            rows = self._row_vectors(gamma, beta, *stats, gmean, gvar)
+        if rows is None:
+            return super(NervanaCPU, self).compound_fprop_bn(
+                x, xsum, xvar, gmean, gvar, gamma, beta, y, eps, rho, compute_batch_sum,
+                accumbeta, relu, binary, inference, outputs, layer)
+        self._by_channels(lambda cs: cpu_kernels.bn_fprop(xa, ya, *rows, eps, rho, inference,
+                                                          relu, cs.start, cs.stop),
+                          xa.shape[0], xa.size)
+        return y
+
+    def compound_bprop_bn(self, delta_out, grad_gamma, grad_beta, delta_in, x, xsum, xvar,
+                          gamma, eps, binary=False, layer=None):
+        xa, err = x._tensor, delta_in._tensor
+        delta = err if delta_out is None else delta_out._tensor
+        rows = None
+        if not binary and xa.ndim == 2 and err.shape == xa.shape and delta.size == xa.size \
+                and self._compiled_for(xa, err, delta) and xa.flags.c_contiguous and \
+                err.flags.c_contiguous and delta.flags.c_contiguous:
+            rows = self._row_vectors(gamma, xsum, xvar, grad_gamma, grad_beta)
+        if rows is None:
+            return super(NervanaCPU, self).compound_bprop_bn(
+                delta_out, grad_gamma, grad_beta, delta_in, x, xsum, xvar, gamma, eps,
+                binary, layer)
+        delta = delta.reshape(xa.shape)
+        self._by_channels(lambda cs: cpu_kernels.bn_bprop(xa, err, delta, *rows, eps,
+                                                          delta_out is not None, cs.start,
+                                                          cs.stop),
+                          xa.shape[0], xa.size)
+        return delta_out

@@ -1,0 +1,215 @@
+"""Compiled loops (numba) for the cpu backend's passes that NumPy can only do tap by
+tap: im2col and col2im of convolutions, max pooling and its gradient.
+
+Each kernel walks whole windows per output element in one pass over memory, with
+the padding implied by bounds checks instead of a padded copy. They work on the
+channel range [c0, c1) of (C, H, W, N) arrays and release the GIL, so that the
+backend's `_by_channels` can split them over threads. numba is optional: without it
+`AVAILABLE` is False and the backend keeps its NumPy code (the same code the gpu
+backend runs over CuPy). Kernels compile on first use, once per dtype and memory
+layout, and are cached on disk.
+"""
+import math
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # the NumPy paths of the Backend remain
+    numba = None
+
+AVAILABLE = numba is not None
+
+
+def _compiled(fn, **options):
+    if not AVAILABLE:
+        return None
+    try:
+        return numba.njit(nogil=True, cache=True, **options)(fn)
+    except RuntimeError:  # nowhere writable to cache: compile in each process
+        return numba.njit(nogil=True, **options)(fn)
+
+
+def _reduction(fn):
+    """A compiled sum whose additions may be reordered (into vector lanes); the
+    callers accumulate in float64."""
+    return _compiled(fn, fastmath={'reassoc'})
+
+
+@_compiled
+def im2col(x, cols, c0, c1, ph, pw, sh, sw, dh, dw):
+    """cols[c, r, s, p, q, n] = x[c, p·sh + r·dh − ph, q·sw + s·dw − pw, n], 0 outside x;
+    x (C, H, W, N), cols (C, R, S, P, Q, N)."""
+    _, R, S, P, Q, N = cols.shape
+    H, W = x.shape[1], x.shape[2]
+    for c in range(c0, c1):
+        for r in range(R):
+            for s in range(S):
+                for p in range(P):
+                    h = p * sh + r * dh - ph
+                    for q in range(Q):
+                        w = q * sw + s * dw - pw
+                        if 0 <= h < H and 0 <= w < W:
+                            for n in range(N):
+                                cols[c, r, s, p, q, n] = x[c, h, w, n]
+                        else:
+                            for n in range(N):
+                                cols[c, r, s, p, q, n] = 0
+
+
+@_compiled
+def col2im(dcols, out, c0, c1, ph, pw, sh, sw, dh, dw, alpha, beta):
+    """out = alpha·(the columns summed back onto the image) + beta·out: the adjoint of
+    im2col; dcols (C, R, S, P, Q, N), out (C, H, W, N)."""
+    _, R, S, P, Q, N = dcols.shape
+    H, W = out.shape[1], out.shape[2]
+    for c in range(c0, c1):
+        if beta == 0:
+            out[c] = 0
+        elif beta != 1:
+            out[c] *= beta
+        for r in range(R):
+            for p in range(P):
+                h = p * sh + r * dh - ph
+                if h < 0 or h >= H:
+                    continue
+                for s in range(S):
+                    for q in range(Q):
+                        w = q * sw + s * dw - pw
+                        if 0 <= w < W:
+                            for n in range(N):
+                                out[c, h, w, n] += alpha * dcols[c, r, s, p, q, n]
+
+
+@_compiled
+def max_pool(x, res, idx, c0, c1, R, S, ph, pw, sh, sw):
+    """res[c, p, q, n] = the maximum of the R×S window at (p·sh − ph, q·sw − pw), and
+    idx its tap r·S + s (the first one among equals); taps outside x count as −inf.
+    A NaN in a window makes its maximum NaN.
+    x (C, H, W, N), res and idx (C, P, Q, N)."""
+    _, P, Q, N = res.shape
+    H, W = x.shape[1], x.shape[2]
+    for c in range(c0, c1):
+        for p in range(P):
+            for q in range(Q):
+                for r in range(R):
+                    h = p * sh + r - ph
+                    for s in range(S):
+                        w = q * sw + s - pw
+                        t = r * S + s
+                        if 0 <= h < H and 0 <= w < W:
+                            for n in range(N):
+                                v = x[c, h, w, n]
+                                # a NaN wins, as NumPy's maximum lets it through
+                                if t == 0 or v > res[c, p, q, n] or v != v:
+                                    res[c, p, q, n] = v
+                                    idx[c, p, q, n] = t
+                        elif t == 0:
+                            for n in range(N):
+                                res[c, p, q, n] = -math.inf
+                                idx[c, p, q, n] = 0
+
+
+@_compiled
+def max_pool_grad(err, idx, grad, c0, c1, R, S, ph, pw, sh, sw, alpha, beta):
+    """grad = alpha·(each error added at its window's recorded tap) + beta·grad;
+    err and idx (C, P, Q, N), grad (C, H, W, N); taps in the padding are dropped."""
+    _, P, Q, N = err.shape
+    H, W = grad.shape[1], grad.shape[2]
+    zero = grad.dtype.type(0)
+    for c in range(c0, c1):
+        if beta == 0:
+            grad[c] = 0
+        elif beta != 1:
+            grad[c] *= beta
+        for p in range(P):
+            for q in range(Q):
+                for r in range(R):
+                    h = p * sh + r - ph
+                    for s in range(S):
+                        w = q * sw + s - pw
+                        t = r * S + s
+                        if 0 <= h < H and 0 <= w < W:
+                            for n in range(N):  # a select, which vectorizes
+                                grad[c, h, w, n] += alpha * err[c, p, q, n] \
+                                    if idx[c, p, q, n] == t else zero
+
+
+@_compiled
+def relu_bprop(outputs, error, out):
+    """out = error·(outputs > 0), one pass over flat arrays of one size (out may be
+    error)."""
+    for i in range(out.size):
+        out[i] = error[i] * (outputs[i] > 0)
+
+
+@_reduction
+def _row_mean_var(x, c):
+    """Mean and population variance of row c of x, two passes, float64 sums."""
+    n = x.shape[1]
+    total = 0.0
+    for i in range(n):
+        total += x[c, i]
+    mean = total / n
+    squares = 0.0
+    for i in range(n):
+        d = x[c, i] - mean
+        squares += d * d
+    return mean, squares / n
+
+
+@_reduction
+def _row_sums(x, err, mean, c):
+    """Σ err and Σ (x − mean)·err over row c, float64 sums."""
+    total = 0.0
+    products = 0.0
+    for i in range(x.shape[1]):
+        e = err[c, i]
+        total += e
+        products += (x[c, i] - mean) * e
+    return total, products
+
+
+@_compiled
+def bn_fprop(x, out, gamma, beta, mean, var, gmean, gvar, eps, rho, inference, relu, c0,
+             c1):
+    """Batch norm of the rows [c0, c1) of x (C, n) into out: y = gamma·(x − mean)/
+    sqrt(var + eps) + beta (then max(y, 0) with relu). Training: batch mean and
+    variance into mean/var, and gmean/gvar = rho·g + (1 − rho)·batch; inference:
+    gmean/gvar. The per-row vectors are 1-D."""
+    n = x.shape[1]
+    for c in range(c0, c1):
+        if inference:
+            m, v = gmean[c], gvar[c]
+        else:
+            m, v = _row_mean_var(x, c)
+            mean[c], var[c] = m, v
+            gmean[c] = gmean[c] * rho + (1.0 - rho) * m
+            gvar[c] = gvar[c] * rho + (1.0 - rho) * v
+        scale = gamma[c] / np.sqrt(v + eps)
+        shift = beta[c]
+        for i in range(n):
+            y = (x[c, i] - m) * scale + shift
+            out[c, i] = 0 if relu and y < 0 else y  # a NaN stays NaN
+
+
+@_compiled
+def bn_bprop(x, err, delta, gamma, mean, var, grad_gamma, grad_beta, eps, with_delta, c0,
+             c1):
+    """Batch-norm gradients of rows [c0, c1): grad_beta = Σ err, grad_gamma =
+    inv_std·Σ (x − mean)·err, and (with_delta) delta = a·err + b·(x − mean) + c per row,
+    a = gamma·inv_std, b = −a·inv_std·grad_gamma/n, c = −a·grad_beta/n; delta may be
+    err itself."""
+    n = x.shape[1]
+    for c in range(c0, c1):
+        m = mean[c]
+        inv_std = 1.0 / np.sqrt(var[c] + eps)
+        g_beta, products = _row_sums(x, err, m, c)
+        g_gamma = inv_std * products
+        grad_gamma[c], grad_beta[c] = g_gamma, g_beta
+        if with_delta:
+            a = gamma[c] * inv_std
+            b = -a * inv_std * g_gamma / n
+            shift = -a * g_beta / n
+            for i in range(n):
+                delta[c, i] = a * err[c, i] + b * (x[c, i] - m) + shift
