@@ -155,3 +155,28 @@ def test_the_cpu_backend_runs_the_compiled_loops(be, monkeypatch):
     out = model.fprop(be.array(np.ones((64, N))))
     model.bprop(be.array(np.ones(out.shape)))
     assert set(calls) == {'im2col', 'col2im', 'max_pool', 'max_pool_grad', 'relu_bprop'}
+
+
+@pytest.mark.parametrize('inference', [False, True], ids=['train', 'inference'])
+@pytest.mark.parametrize('relu', [False, True], ids=['', 'relu'])
+@pytest.mark.parametrize('deltas', ['apart', 'in_place', 'none'])
+def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas):
+    C, n = 3, 40
+    rng = np.random.RandomState(1)
+    x = rng.normal(5, 2, size=(C, n))
+    err = rng.normal(size=(C, n))
+    vectors = [rng.uniform(0.5, 1.5, size=(C, 1)) for _ in range(6)]
+
+    def run():
+        xsum, xvar, gmean, gvar, gamma, beta = (be.array(v) for v in vectors)
+        y = be.empty((C, n))
+        be.compound_fprop_bn(be.array(x), xsum, xvar, gmean, gvar, gamma, beta, y, 1e-3,
+                             0.9, relu=relu, inference=inference)
+        E = be.array(err)
+        D = {'apart': be.empty((C, n)), 'in_place': E, 'none': None}[deltas]
+        grad_gamma, grad_beta = be.zeros((C, 1)), be.zeros((C, 1))
+        be.compound_bprop_bn(D, grad_gamma, grad_beta, E, be.array(x), xsum, xvar, gamma,
+                             1e-3)
+        out = [t.get() for t in (y, xsum, xvar, gmean, gvar, grad_gamma, grad_beta)]
+        return out + ([] if D is None else [D.get()])
+    assert_same(be, *both_paths(be, run))
