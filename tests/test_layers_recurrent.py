@@ -390,3 +390,27 @@ def test_sequence_summary_bprop_alpha_beta(backend64, summary):
                RecurrentLast: [0.0] * (T - 1) + [1.0]}[summary]
     expected = np.hstack([2.0 * w * error for w in weights]) + 0.5 * old
     np.testing.assert_allclose(layer.deltas.get().reshape(nin, -1), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize('T', [1, 3])
+@pytest.mark.parametrize('make', RECURRENT_LAYERS, ids=IDS)
+def test_bprop_writes_every_weight_gradient(backend64, make, T):
+    """bprop overwrites all of dW (no zero fill first): a layer whose dW holds garbage
+    gets the gradients of a fresh one, the recurrent block's zero when T = 1 included."""
+    be, nin = backend64, 4
+    rng = np.random.RandomState(T)
+    x, err = rng.normal(size=(nin, T * be.bsz)), None
+    grads = []
+    for garbage in (False, True):
+        be.rng_reset()
+        layer = make()
+        model = Model([layer])
+        model.initialize((nin, T))
+        out = model.fprop(be.array(x))
+        err = rng.normal(size=out.shape) if err is None else err
+        if garbage:
+            layer.dW[:] = 7.0
+        model.bprop(be.array(err))
+        grads.append(layer.dW.get())
+    np.testing.assert_array_equal(grads[1], grads[0])
+    assert np.abs(grads[0]).max() > 0

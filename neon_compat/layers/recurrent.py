@@ -213,12 +213,15 @@ class _RecurrentBase(ParameterLayer):
     def bprop(self, error, alpha=1.0, beta=0.0):
         be, nout, N = self.be, self.nout, self.be.bsz
         error = error.reshape((self.ndirections * nout, self.nsteps * N))
-        self.dW[:] = 0
+        # every view of dW is written below (dW_input and db, and dW_recur unless no
+        # step has a recurrent product), so dW needs no zero fill
         for d, direction in enumerate(self.dirs):
             self.cell.bprop(be, direction, error[d * nout:(d + 1) * nout])
             direction.db[:] = be.sum(direction.dpre, axis=1)
             if self.nsteps > 1 or direction.recur_cols is direction.every_step:
                 self.cell.recur_grads(be, direction)
+            else:
+                direction.dW_recur[:] = 0
         self._projection_error()
         for d, direction in enumerate(self.dirs):  # dW_input: one GEMM over all steps
             be.compound_dot(direction.dpre, self._split(self.x, d).T, direction.dW_input)
