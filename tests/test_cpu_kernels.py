@@ -180,3 +180,20 @@ def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas):
         out = [t.get() for t in (y, xsum, xvar, gmean, gvar, grad_gamma, grad_beta)]
         return out + ([] if D is None else [D.get()])
     assert_same(be, *both_paths(be, run))
+
+
+@pytest.mark.parametrize('wdecay', [0.0, 0.01])
+def test_momentum_update_matches_the_shared_code(be, wdecay):
+    rng = np.random.RandomState(2)
+    start = [rng.normal(size=(7, 5)) for _ in range(3)]
+
+    def run():
+        param, grad, velocity = (be.array(a) for a in start)
+        be.momentum_update(param, grad, velocity, 0.1, 0.9, wdecay, 0.5)
+        return param.get(), velocity.get()
+    compiled, shared = both_paths(be, run)
+    p, g, v = start
+    want_v = 0.9 * v - 0.1 * (0.5 * g + wdecay * p)
+    np.testing.assert_allclose(compiled[1], want_v, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(compiled[0], p + want_v, rtol=1e-5, atol=1e-6)
+    assert_same(be, compiled, shared)

@@ -213,3 +213,13 @@ def bn_bprop(x, err, delta, gamma, mean, var, grad_gamma, grad_beta, eps, with_d
             shift = -a * g_beta / n
             for i in range(n):
                 delta[c, i] = a * err[c, i] + b * (x[c, i] - m) + shift
+
+
+@_compiled
+def momentum_step(param, grad, velocity, momentum, grad_step, decay_step):
+    """v = momentum·v + grad_step·g + decay_step·W, then W += v, in one pass over flat
+    arrays (grad_step = −lr·grad_scale, decay_step = −lr·wdecay)."""
+    for i in range(param.size):
+        v = velocity[i] * momentum + grad_step * grad[i] + decay_step * param[i]
+        velocity[i] = v
+        param[i] += v

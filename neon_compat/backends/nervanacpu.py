@@ -147,3 +147,18 @@ class NervanaCPU(Backend):
                                                           cs.stop),
                           xa.shape[0], xa.size)
         return delta_out
+
+    def momentum_update(self, param, grad, velocity, lrate, momentum, wdecay, grad_scale):
+        arrays = [t._tensor for t in (param, grad, velocity) if t is not None]
+        if velocity is None or not (
+                self._compiled_for(*arrays) and len({a.dtype for a in arrays}) == 1 and
+                len({a.shape for a in arrays}) == 1 and all(a.flags.c_contiguous
+                                                            for a in arrays)):
+            return super(NervanaCPU, self).momentum_update(param, grad, velocity, lrate,
+                                                           momentum, wdecay, grad_scale)
+        flat = [a.reshape(-1) for a in arrays]
+        cast = arrays[0].dtype.type
+        scalars = cast(momentum), cast(-lrate * grad_scale), cast(-lrate * wdecay)
+        self._by_channels(lambda part: cpu_kernels.momentum_step(*(a[part] for a in flat),
+                                                                 *scalars),
+                          flat[0].size, flat[0].size)
