@@ -121,13 +121,14 @@ def test_max_pooling_lets_nan_through_and_keeps_inf(be):
     assert_same(be, *both_paths(be, run))
 
 
-def test_relu_backward_matches_the_shared_code(be):
+@pytest.mark.parametrize('rows', [5, (1 << 20) // N + 1], ids=['small', 'threaded'])
+def test_relu_backward_matches_the_shared_code(be, rows):
     rng = np.random.RandomState(0)
-    outputs = np.maximum(rng.normal(size=(5, N)), 0)
-    error = rng.normal(size=(5, N))
+    outputs = np.maximum(rng.normal(size=(rows, N)), 0)
+    error = rng.normal(size=(rows, N))
 
     def run():
-        out = be.empty((5, N))
+        out = be.empty((rows, N))
         be.relu_bprop(be.array(outputs), be.array(error), out)
         in_place = be.array(error)
         be.relu_bprop(be.array(outputs), in_place, in_place)

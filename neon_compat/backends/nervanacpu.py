@@ -96,7 +96,9 @@ class NervanaCPU(Backend):
         if not (self._compiled_for(o, e, d) and o.shape == e.shape == d.shape and
                 o.flags.c_contiguous and e.flags.c_contiguous and d.flags.c_contiguous):
             return super(NervanaCPU, self).relu_bprop(outputs, error, out)
-        cpu_kernels.relu_bprop(o.reshape(-1), e.reshape(-1), d.reshape(-1))
+        flat = o.reshape(-1), e.reshape(-1), d.reshape(-1)
+        self._by_channels(lambda part: cpu_kernels.relu_bprop(*(a[part] for a in flat)),
+                          o.size, o.size)
         return out
 
     def _row_vectors(self, *tensors):
