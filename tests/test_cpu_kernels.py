@@ -185,6 +185,7 @@ def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas):
 
 @pytest.mark.parametrize('wdecay', [0.0, 0.01])
 def test_momentum_update_matches_the_shared_code(be, wdecay):
+    be.parallel_min_size = 0  # the compiled loop (over two threads) at any size
     rng = np.random.RandomState(2)
     start = [rng.normal(size=(7, 5)) for _ in range(3)]
 
