@@ -208,3 +208,41 @@ def test_branch_node_names_are_per_backend():
     assert second is not first, 'a node from the old backend would keep its old buffers'
     assert BranchNode(name='test_branch_per_backend') is second
     cleanup_backend()
+
+
+def test_mergesum_output_is_exactly_the_sum_of_its_branches(backend_default):
+    """neon's MergeSum test: each branch after the first adds into the shared output
+    (batch norm with accumbeta included), and the result equals, to the bit, the sum
+    of the branches run as separate networks with the same weights."""
+    be, rng = backend_default, np.random.RandomState(5)
+
+    def branches():
+        bn = dict(init=Gaussian(scale=0.1), batch_norm=True)
+        main = [Conv((3, 3, 4), strides=2, padding=1, activation=Rectlin(), **bn),
+                Conv((3, 3, 4), padding=1, **bn)]
+        return [Conv((3, 3, 3), padding=1, **bn)], main, [Conv((1, 1, 4), strides=2, **bn)]
+
+    def primitives(layers):
+        return [p for layer in layers for p in (layer if isinstance(layer, list) else [layer])]
+
+    stem, main, side = branches()
+    merged = Sequential(stem + [MergeSum([main, side])])
+    merged.configure((3, 8, 8))
+    merged.allocate()
+    merged.allocate_deltas()
+    x = be.array(rng.uniform(size=(3 * 8 * 8, be.bsz)))
+    out = merged.fprop(x).get()
+    apart = []
+    for branch in (main, side):
+        stem2, main2, side2 = branches()
+        copy = main2 if branch is main else side2
+        for mine, theirs in zip(primitives(stem2 + copy), primitives(stem + branch)):
+            if mine.has_params:
+                mine.set_params(theirs.get_params_serialize())
+        path = Sequential(stem2 + copy)
+        path.configure((3, 8, 8))
+        path.allocate()
+        path.allocate_deltas()
+        apart.append(path.fprop(x).get())
+    np.testing.assert_array_equal(out, apart[0] + apart[1])
+    assert np.abs(out).max() > 0

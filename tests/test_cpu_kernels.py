@@ -161,7 +161,8 @@ def test_the_cpu_backend_runs_the_compiled_loops(be, monkeypatch):
 @pytest.mark.parametrize('inference', [False, True], ids=['train', 'inference'])
 @pytest.mark.parametrize('relu', [False, True], ids=['', 'relu'])
 @pytest.mark.parametrize('deltas', ['apart', 'in_place', 'none'])
-def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas):
+@pytest.mark.parametrize('accumbeta', [0.0, 0.5])
+def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas, accumbeta):
     C, n = 3, 40
     rng = np.random.RandomState(1)
     x = rng.normal(5, 2, size=(C, n))
@@ -170,9 +171,9 @@ def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas):
 
     def run():
         xsum, xvar, gmean, gvar, gamma, beta = (be.array(v) for v in vectors)
-        y = be.empty((C, n))
+        y = be.array(err)  # accumbeta: y = accumbeta·y + batch norm
         be.compound_fprop_bn(be.array(x), xsum, xvar, gmean, gvar, gamma, beta, y, 1e-3,
-                             0.9, relu=relu, inference=inference)
+                             0.9, relu=relu, inference=inference, accumbeta=accumbeta)
         E = be.array(err)
         D = {'apart': be.empty((C, n)), 'in_place': E, 'none': None}[deltas]
         grad_gamma, grad_beta = be.zeros((C, 1)), be.zeros((C, 1))

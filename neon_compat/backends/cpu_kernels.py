@@ -30,6 +30,11 @@ def _compiled(fn, **options):
         return numba.njit(nogil=True, **options)(fn)
 
 
+def _inline(fn):
+    """A compiled helper that the kernels inline."""
+    return numba.njit(inline='always')(fn) if AVAILABLE else None
+
+
 def _reduction(fn):
     """A compiled sum whose additions may be reordered (into vector lanes); the
     callers accumulate in float64."""
@@ -57,28 +62,53 @@ def im2col(x, cols, c0, c1, ph, pw, sh, sw, dh, dw):
                                 cols[c, r, s, p, q, n] = 0
 
 
+@_inline
+def _blend_plane(out, c, plane, alpha, beta):
+    """out[c] = alpha·plane + beta·out[c], rounded as the shared code's _blend does
+    (the sum first, then beta·out plus alpha·sum)."""
+    H, W, N = plane.shape
+    for h in range(H):
+        for w in range(W):
+            for n in range(N):
+                v = plane[h, w, n] if alpha == 1 else alpha * plane[h, w, n]
+                out[c, h, w, n] = v if beta == 0 else out[c, h, w, n] * beta + v
+
+
+@_inline
+def _add_columns(dcols, c, target, ph, pw, sh, sw, dh, dw):
+    """target (H, W, N) += channel c of the columns, each element's taps in (r, s)
+    order, as the shared code's passes add them."""
+    _, R, S, P, Q, N = dcols.shape
+    H, W = target.shape[0], target.shape[1]
+    for r in range(R):
+        for p in range(P):
+            h = p * sh + r * dh - ph
+            if h < 0 or h >= H:
+                continue
+            for s in range(S):
+                for q in range(Q):
+                    w = q * sw + s * dw - pw
+                    if 0 <= w < W:
+                        for n in range(N):
+                            target[h, w, n] += dcols[c, r, s, p, q, n]
+
+
 @_compiled
 def col2im(dcols, out, c0, c1, ph, pw, sh, sw, dh, dw, alpha, beta):
     """out = alpha·(the columns summed back onto the image) + beta·out: the adjoint of
-    im2col; dcols (C, R, S, P, Q, N), out (C, H, W, N)."""
-    _, R, S, P, Q, N = dcols.shape
-    H, W = out.shape[1], out.shape[2]
+    im2col; dcols (C, R, S, P, Q, N), out (C, H, W, N). The sums go straight into out
+    when alpha = 1 and beta = 0, else into a scratch plane blended after (the shared
+    code's rounding either way)."""
+    direct = alpha == 1 and beta == 0
+    plane = np.empty((1, 1, 1) if direct else out.shape[1:], dtype=out.dtype)
     for c in range(c0, c1):
-        if beta == 0:
+        if direct:
             out[c] = 0
-        elif beta != 1:
-            out[c] *= beta
-        for r in range(R):
-            for p in range(P):
-                h = p * sh + r * dh - ph
-                if h < 0 or h >= H:
-                    continue
-                for s in range(S):
-                    for q in range(Q):
-                        w = q * sw + s * dw - pw
-                        if 0 <= w < W:
-                            for n in range(N):
-                                out[c, h, w, n] += alpha * dcols[c, r, s, p, q, n]
+            _add_columns(dcols, c, out[c], ph, pw, sh, sw, dh, dw)
+        else:
+            plane[...] = 0
+            _add_columns(dcols, c, plane, ph, pw, sh, sw, dh, dw)
+            _blend_plane(out, c, plane, alpha, beta)
 
 
 @_compiled
@@ -110,29 +140,43 @@ def max_pool(x, res, idx, c0, c1, R, S, ph, pw, sh, sw):
                                 idx[c, p, q, n] = 0
 
 
+@_inline
+def _add_routed(err, idx, c, target, R, S, ph, pw, sh, sw):
+    """target (H, W, N) += channel c's errors at their windows' recorded taps, tap by
+    tap, as the shared code adds them (overlapping windows round alike)."""
+    _, P, Q, N = err.shape
+    H, W = target.shape[0], target.shape[1]
+    zero = target.dtype.type(0)
+    for r in range(R):
+        for s in range(S):
+            t = r * S + s
+            for p in range(P):
+                h = p * sh + r - ph
+                if h < 0 or h >= H:
+                    continue
+                for q in range(Q):
+                    w = q * sw + s - pw
+                    if 0 <= w < W:
+                        for n in range(N):  # a select, which vectorizes
+                            target[h, w, n] += err[c, p, q, n] \
+                                if idx[c, p, q, n] == t else zero
+
+
 @_compiled
 def max_pool_grad(err, idx, grad, c0, c1, R, S, ph, pw, sh, sw, alpha, beta):
     """grad = alpha·(each error added at its window's recorded tap) + beta·grad;
-    err and idx (C, P, Q, N), grad (C, H, W, N); taps in the padding are dropped."""
-    _, P, Q, N = err.shape
-    H, W = grad.shape[1], grad.shape[2]
-    zero = grad.dtype.type(0)
+    err and idx (C, P, Q, N), grad (C, H, W, N); taps in the padding are dropped.
+    Straight into grad when alpha = 1 and beta = 0, else through a blended plane."""
+    direct = alpha == 1 and beta == 0
+    plane = np.empty((1, 1, 1) if direct else grad.shape[1:], dtype=grad.dtype)
     for c in range(c0, c1):
-        if beta == 0:
+        if direct:
             grad[c] = 0
-        elif beta != 1:
-            grad[c] *= beta
-        for p in range(P):
-            for q in range(Q):
-                for r in range(R):
-                    h = p * sh + r - ph
-                    for s in range(S):
-                        w = q * sw + s - pw
-                        t = r * S + s
-                        if 0 <= h < H and 0 <= w < W:
-                            for n in range(N):  # a select, which vectorizes
-                                grad[c, h, w, n] += alpha * err[c, p, q, n] \
-                                    if idx[c, p, q, n] == t else zero
+            _add_routed(err, idx, c, grad[c], R, S, ph, pw, sh, sw)
+        else:
+            plane[...] = 0
+            _add_routed(err, idx, c, plane, R, S, ph, pw, sh, sw)
+            _blend_plane(grad, c, plane, alpha, beta)
 
 
 @_compiled
@@ -171,13 +215,15 @@ def _row_sums(x, err, mean, c):
 
 
 @_compiled
-def bn_fprop(x, out, gamma, beta, mean, var, gmean, gvar, eps, rho, inference, relu, c0,
-             c1):
+def bn_fprop(x, out, gamma, beta, mean, var, gmean, gvar, eps, rho, inference, relu,
+             accumbeta, c0, c1):
     """Batch norm of the rows [c0, c1) of x (C, n) into out: y = gamma·(x − mean)/
-    sqrt(var + eps) + beta (then max(y, 0) with relu). Training: batch mean and
-    variance into mean/var, and gmean/gvar = rho·g + (1 − rho)·batch; inference:
-    gmean/gvar. The per-row vectors are 1-D."""
+    sqrt(var + eps) + beta (then max(y, 0) with relu), out = y, or out·accumbeta + y
+    when accumbeta != 0. Training: batch mean and variance into mean/var, and
+    gmean/gvar = rho·g + (1 − rho)·batch; inference: gmean/gvar. The per-row vectors
+    are 1-D."""
     n = x.shape[1]
+    cast = out.dtype.type
     for c in range(c0, c1):
         if inference:
             m, v = gmean[c], gvar[c]
@@ -190,7 +236,12 @@ def bn_fprop(x, out, gamma, beta, mean, var, gmean, gvar, eps, rho, inference, r
         shift = beta[c]
         for i in range(n):
             y = (x[c, i] - m) * scale + shift
-            out[c, i] = 0 if relu and y < 0 else y  # a NaN stays NaN
+            if relu and y < 0:  # a NaN stays NaN
+                y = 0
+            if accumbeta == 0:
+                out[c, i] = y
+            else:  # y rounded to out's type first, as the shared code's add sees it
+                out[c, i] = out[c, i] * accumbeta + cast(y)
 
 
 @_compiled

@@ -117,7 +117,7 @@ class NervanaCPU(Backend):
                           inference=False, outputs=None, layer=None):
         xa, ya = x._tensor, y._tensor
         rows = None
-        if accumbeta == 0 and not binary and xa.ndim == 2 and xa.shape == ya.shape and \
+        if not binary and xa.ndim == 2 and xa.shape == ya.shape and \
                 self._compiled_for(xa, ya) and xa.flags.c_contiguous and ya.flags.c_contiguous:
             stats = (gmean, gvar) if inference else (xsum, xvar)
             rows = self._row_vectors(gamma, beta, *stats, gmean, gvar)
@@ -126,7 +126,8 @@ class NervanaCPU(Backend):
                 x, xsum, xvar, gmean, gvar, gamma, beta, y, eps, rho, compute_batch_sum,
                 accumbeta, relu, binary, inference, outputs, layer)
         self._by_channels(lambda cs: cpu_kernels.bn_fprop(xa, ya, *rows, eps, rho, inference,
-                                                          relu, cs.start, cs.stop),
+                                                          relu, ya.dtype.type(accumbeta),
+                                                          cs.start, cs.stop),
                           xa.shape[0], xa.size)
         return y
 
