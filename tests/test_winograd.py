@@ -36,6 +36,8 @@ def conv_pass(be, algo, C, K, H, pad, x, e, layer_out=None):
     first.fprop(be.array(x))
     y = layer.fprop(first.outputs).get()
     deltas = layer.bprop(be.array(e[:y.shape[0]])).get()
+    if layer_out is not None:
+        layer_out.append(layer)
     return y, deltas, layer.dW.get()
 
 
@@ -112,3 +114,25 @@ def test_winograd_fprop_leaves_no_stale_columns_for_im2col_update(backend64):
     layer.fprop(first.outputs)
     layer.bprop(e)
     np.testing.assert_allclose(got, layer.dW.get(), rtol=1e-10)
+
+
+@pytest.mark.parametrize('winner', ['im2col', 'winograd2', 'winograd4'])
+def test_tuning_frees_the_input_tiles_of_the_variants_not_chosen(backend64, monkeypatch,
+                                                                  winner):
+    """The auto-tuner's Winograd trials keep their input tiles in the layer for update;
+    once fprop's variant is chosen only its tiles stay, and the chosen path's training
+    step still matches im2col's."""
+    be, C, K, H = backend64, 2, 3, 6
+    rng = np.random.RandomState(2)
+    x = rng.normal(size=(C * H * H, be.bsz))
+    e = rng.normal(size=(K * H * H, be.bsz))
+    reference = conv_pass(be, 'im2col', C, K, H, 1, x, e)
+    monkeypatch.setattr(be, '_tune_conv', lambda out, im2col, winograd, tune=be._tune_conv:
+                        tune(out, im2col, winograd) and winner)  # trials run, winner wins
+    layers = []
+    got = conv_pass(be, 'auto', C, K, H, 1, x, e, layer_out=layers)
+    tiles = {key[0] for key in layers[0].nglayer.cache if isinstance(key, tuple) and
+             isinstance(key[0], tuple) and key[0][0] == 'wino_tiles'}
+    assert tiles == (set() if winner == 'im2col' else {('wino_tiles', int(winner[-1]))})
+    for g, w in zip(got, reference):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-11)

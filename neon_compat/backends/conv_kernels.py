@@ -41,13 +41,25 @@ class ConvKernels(WinogradKernels):
         if choice == 'auto':
             choice = layer.cache.get(('conv_algorithm', kind))
             if choice is None and beta == 0:
-                layer.cache[('conv_algorithm', kind)] = self._tune_conv(out, im2col, winograd)
+                choice = self._tune_conv(out, im2col, winograd)
+                layer.cache[('conv_algorithm', kind)] = choice
+                if kind == 'fprop':  # the trials kept their input tiles for update
+                    self._drop_unused_tiles(layer, choice)
                 return  # out holds the im2col result
             choice = choice or 'im2col'
         if choice == 'im2col':
             im2col(out)
         else:
             winograd(out, int(choice[-1]))
+
+    @staticmethod
+    def _drop_unused_tiles(layer, choice):
+        """Free the transformed input tiles that the Winograd trials of a layer's fprop
+        kept (in its cache, for update_conv) for the variants not chosen."""
+        kept = ('wino_tiles', int(choice[-1])) if choice != 'im2col' else None
+        for key in [k for k in layer.cache if isinstance(k, tuple) and isinstance(k[0], tuple)
+                    and k[0][0] == 'wino_tiles' and k[0] != kept]:
+            del layer.cache[key]
 
     def _tune_conv(self, out, im2col, winograd):
         """The fastest (best of three runs) of im2col, winograd2 and winograd4 among those
@@ -209,7 +221,7 @@ class ConvKernels(WinogradKernels):
         for n0, n1 in self._chunks(N, layer.C * layer.R * layer.S * P * Q * e4.itemsize):
             n = n1 - n0
             e2 = e4 if n == N else xp.ascontiguousarray(e4[..., n0:n1])
-            dcols = self._scratch(layer, (w.shape[0], P * Q * n), e4.dtype, 'dcols')
+            dcols = self._pooled((w.shape[0], P * Q * n), e4.dtype, 'dcols')  # all layers
             xp.matmul(w, e2.reshape(K, P * Q * n), out=dcols)
             self._col2im_into(layer, dcols, gi4[..., n0:n1], alpha, beta)
 
