@@ -200,3 +200,28 @@ def test_momentum_update_matches_the_shared_code(be, wdecay):
     np.testing.assert_allclose(compiled[1], want_v, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(compiled[0], p + want_v, rtol=1e-5, atol=1e-6)
     assert_same(be, compiled, shared)
+
+
+def test_batchnorm_of_a_strided_view_rounds_as_of_a_copy():
+    """A float32 view with row gaps goes through the compiled loops as a contiguous
+    copy does, to the same bits (the shared code's float32 pairwise sums would change
+    the last ones). In float64 the two may differ in the last bit: the float64 sums'
+    vector lanes follow the layout."""
+    be = gen_backend('cpu', batch_size=N, datatype=np.float32, rng_seed=0)
+    C, n = 3, 40
+    rng = np.random.RandomState(4)
+    wide = rng.normal(5, 2, size=(C, 2 * n))
+    vectors = [rng.uniform(0.5, 1.5, size=(C, 1)) for _ in range(6)]
+
+    def run(view):
+        xsum, xvar, gmean, gvar, gamma, beta = (be.array(v) for v in vectors)
+        x = be.array(wide)[:, :n] if view else be.array(np.ascontiguousarray(wide[:, :n]))
+        y = be.empty((C, n))
+        be.compound_fprop_bn(x, xsum, xvar, gmean, gvar, gamma, beta, y, 1e-3, 0.9)
+        return y.get(), xvar.get()
+    try:
+        assert not be.array(wide)[:, :n]._tensor.flags.c_contiguous
+        for got, want in zip(run(True), run(False)):
+            np.testing.assert_array_equal(got, want)
+    finally:
+        cleanup_backend()

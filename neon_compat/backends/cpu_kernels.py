@@ -1,10 +1,12 @@
 """Compiled loops (numba) for the cpu backend's passes that NumPy can only do tap by
-tap: im2col and col2im of convolutions, max pooling and its gradient.
+tap or in several passes: im2col and col2im of convolutions, max pooling and its
+gradient, Rectlin's backward step, batch norm and the momentum update.
 
-Each kernel walks whole windows per output element in one pass over memory, with
-the padding implied by bounds checks instead of a padded copy. They work on the
-channel range [c0, c1) of (C, H, W, N) arrays and release the GIL, so that the
-backend's `_by_channels` can split them over threads. numba is optional: without it
+Each window kernel walks whole windows per output element in one pass over memory,
+with the padding implied by bounds checks instead of a padded copy; sums are added
+in the order the shared NumPy code adds them. They work on the channel range
+[c0, c1) of (C, H, W, N) arrays (the flat ones on slices) and release the GIL, so
+that the backend's `_by_channels` can split them over threads. numba is optional: without it
 `AVAILABLE` is False and the backend keeps its NumPy code (the same code the gpu
 backend runs over CuPy). Kernels compile on first use, once per dtype and memory
 layout, and are cached on disk.

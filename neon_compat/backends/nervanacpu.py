@@ -16,9 +16,10 @@ class CPUTensor(Tensor):
 class NervanaCPU(Backend):
     """NumPy backend (neon's `-b cpu`). Build it with `gen_backend('cpu', ...)`.
 
-    Where numba is installed, im2col, col2im and max pooling run compiled loops
-    (cpu_kernels.py) on float32/float64 arrays; everything else, and those without
-    numba, is the shared Backend code.
+    Where numba is installed, im2col, col2im, max pooling and its gradient, Rectlin's
+    backward step, batch norm and the momentum update of large parameters run
+    compiled loops (cpu_kernels.py) on float32/float64 arrays; everything else, and
+    all of it without numba, is the shared Backend code.
     """
     xp = np
     backend_name = 'cpu'
@@ -117,8 +118,8 @@ class NervanaCPU(Backend):
                           inference=False, outputs=None, layer=None):
         xa, ya = x._tensor, y._tensor
         rows = None
-        if not binary and xa.ndim == 2 and xa.shape == ya.shape and \
-                self._compiled_for(xa, ya) and xa.flags.c_contiguous and ya.flags.c_contiguous:
+        # any strides: a network must not mix the compiled and the shared rounding
+        if not binary and xa.ndim == 2 and xa.shape == ya.shape and self._compiled_for(xa, ya):
             stats = (gmean, gvar) if inference else (xsum, xvar)
             rows = self._row_vectors(gamma, beta, *stats, gmean, gvar)
         if rows is None:
@@ -136,15 +137,15 @@ class NervanaCPU(Backend):
         xa, err = x._tensor, delta_in._tensor
         delta = err if delta_out is None else delta_out._tensor
         rows = None
-        if not binary and xa.ndim == 2 and err.shape == xa.shape and delta.size == xa.size \
-                and self._compiled_for(xa, err, delta) and xa.flags.c_contiguous and \
-                err.flags.c_contiguous and delta.flags.c_contiguous:
+        if delta.shape != xa.shape and delta.flags.c_contiguous:
+            delta = delta.reshape(xa.shape)  # a view: the kernel writes the deltas
+        if not binary and xa.ndim == 2 and err.shape == delta.shape == xa.shape and \
+                self._compiled_for(xa, err, delta):
             rows = self._row_vectors(gamma, xsum, xvar, grad_gamma, grad_beta)
         if rows is None:
             return super(NervanaCPU, self).compound_bprop_bn(
                 delta_out, grad_gamma, grad_beta, delta_in, x, xsum, xvar, gamma, eps,
                 binary, layer)
-        delta = delta.reshape(xa.shape)
         self._by_channels(lambda cs: cpu_kernels.bn_bprop(xa, err, delta, *rows, eps,
                                                           delta_out is not None, cs.start,
                                                           cs.stop),
