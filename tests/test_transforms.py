@@ -39,6 +39,21 @@ def test_activation_values(backend64, transform, expect_f, expect_df):
         np.testing.assert_allclose(d.get(), expect_df, rtol=1e-12)
 
 
+@pytest.mark.parametrize('axis', [0, 1])
+def test_softmax_of_a_tensor_and_of_an_expression(backend64, axis):
+    """A tensor's softmax is computed at once, an expression's stays an op-tree; both
+    are exp(x − max)/Σ exp(x − max) along axis (large inputs do not overflow)."""
+    be = backend64
+    big = X * 40
+    want = np.exp(big - big.max(axis, keepdims=True))
+    want /= want.sum(axis, keepdims=True)
+    x = be.array(big)
+    y = be.empty(X.shape)
+    for value in (x, x * 1.0):
+        y[:] = Softmax(axis=axis)(value)
+        np.testing.assert_allclose(y.get(), want, rtol=1e-12)
+
+
 def test_explin_and_rectlinclip_derivatives_from_outputs(backend64):
     be = backend64
     y = be.empty(X.shape)

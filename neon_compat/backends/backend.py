@@ -420,6 +420,19 @@ class Backend(LayerKernels, RecurrentKernels):
         """y += alpha·x in place (x, y: tensors of one shape)."""
         y._tensor += alpha * x._tensor
 
+    def softmax(self, x, axis=0):
+        """neon's Softmax, exp(x − max)/Σ exp(x − max) along axis: for a Tensor a new
+        Tensor, computed now in three passes (the op-tree would evaluate its shifted
+        exponentials twice); for an op-tree the same expression as an op-tree."""
+        if not isinstance(x, Tensor):
+            shifted = self.exp(x - self.max(x, axis=axis))
+            return shifted / self.sum(shifted, axis=axis)
+        xp, a = self.xp, x._tensor
+        out = xp.subtract(a, a.max(axis=axis, keepdims=True))
+        xp.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
+        return self._new(out)
+
     def relu_bprop(self, outputs, error, out):
         """out = error where outputs > 0, else 0 (Rectlin's backward step in two passes
         instead of an op-tree's temporaries); out may be error itself."""

@@ -128,9 +128,7 @@ class Softmax(Transform):
         self.epsilon = epsilon
 
     def __call__(self, x):
-        be = self.be
-        shifted = be.exp(x - be.max(x, axis=self.axis))
-        return shifted / be.sum(shifted, axis=self.axis)
+        return self.be.softmax(x, axis=self.axis)
 
     def bprop(self, x):
         return 1
