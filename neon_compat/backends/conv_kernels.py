@@ -95,6 +95,17 @@ class ConvKernels(WinogradKernels):
         Wp = max(layer.W + 2 * pw, (layer.Q - 1) * sw + dw * (layer.S - 1) + 1)
         return (ph, pw), (sh, sw), (dh, dw), (Hp, Wp)
 
+    def _columns(self, layer, x):
+        """The layer's column buffer (C, R, S, P, Q, n) for x (C, H, W, n), kept in its
+        cache: update_conv reuses fprop's columns."""
+        n = x.shape[-1]
+        cols = layer.cache.get(('cols', n))
+        if cols is None:
+            cols = self.xp.empty((x.shape[0], layer.R, layer.S, layer.P, layer.Q, n),
+                                 dtype=x.dtype)
+            layer.cache[('cols', n)] = cols
+        return cols
+
     def _im2col(self, layer, x):
         """Columns (C·R·S, P·Q·n) of x (C, H, W, n), neon's filter row order (c, r, s)."""
         pad, (sh, sw), (dh, dw), extent = self._conv_geometry(layer)
@@ -103,10 +114,7 @@ class ConvKernels(WinogradKernels):
         view = window_view(self.xp, xpad, (C, layer.R, layer.S, layer.P, layer.Q, n),
                             [(1, 0, 0, 0), (0, dh, 0, 0), (0, 0, dw, 0), (0, sh, 0, 0),
                              (0, 0, sw, 0), (0, 0, 0, 1)])
-        cols = layer.cache.get(('cols', n))
-        if cols is None:
-            cols = self.xp.empty(view.shape, dtype=x.dtype)
-            layer.cache[('cols', n)] = cols
+        cols = self._columns(layer, x)
 
         def copy(cs):
             cols[cs] = view[cs]

@@ -51,10 +51,7 @@ class NervanaCPU(Backend):
             return super(NervanaCPU, self)._im2col(layer, x)
         (ph, pw), (sh, sw), (dh, dw), _ = self._conv_geometry(layer)
         C, n = x.shape[0], x.shape[-1]
-        cols = layer.cache.get(('cols', n))
-        if cols is None:
-            cols = np.empty((C, layer.R, layer.S, layer.P, layer.Q, n), dtype=x.dtype)
-            layer.cache[('cols', n)] = cols
+        cols = self._columns(layer, x)
         self._by_channels(lambda cs: cpu_kernels.im2col(x, cols, cs.start, cs.stop, ph, pw,
                                                         sh, sw, dh, dw), C, cols.size)
         return cols.reshape(C * layer.R * layer.S, layer.P * layer.Q * n)
