@@ -70,6 +70,23 @@ class RecurrentKernels(object):
         steps[...] = self._as_steps(ary, T).transpose(1, 0, 2)
         return steps
 
+    def _pre_steps(self, owner, pre, projection, T, key):
+        """The step-major pre-activations a forward kernel starts from: a copy of the
+        cell's `pre`, or, when the layer handed over its `projection` (W_input, x, b)
+        instead of filling `pre`, W_input·x_t + b computed straight into the scratch (one
+        batched GEMM over the steps: no (rows, T·N) result to copy and no separate pass
+        for the bias)."""
+        if projection is None:
+            return self._to_steps(owner, pre, T, key)
+        W, x, b = (tensor._tensor for tensor in projection)
+        dtype, N = pre._tensor.dtype, x.shape[1] // T
+        xs = self._scratch(owner, (T, x.shape[0], N), dtype, 'steps_x')
+        xs[...] = self._as_steps(x, T).transpose(1, 0, 2)
+        steps = self._scratch(owner, (T, W.shape[0], N), dtype, key)
+        self.xp.matmul(W, xs, out=steps)
+        steps += b
+        return steps
+
     def _fprop_steps(self, owner, tensor, T, key):
         """The step-major copy of a buffer that this owner's last fprop left in scratch
         (its cell buffers change only in fprop), else a fresh copy."""
@@ -102,10 +119,11 @@ class RecurrentKernels(object):
             dst[:, :T - 1] = steps[1:].transpose(1, 0, 2)
 
     # --- simple recurrent cell: h_t = f(W_recur·h_{t-1} + pre_t) ------------------
-    def rnn_fprop(self, owner, W_recur, pre, h0, order, activation):
-        """pre holds W_input·x_t + b per step on entry and h_t on exit."""
+    def rnn_fprop(self, owner, W_recur, pre, h0, order, activation, projection=None):
+        """pre holds W_input·x_t + b per step on entry (or `projection` gives them, see
+        _pre_steps) and h_t on exit."""
         xp, Wr, T = self.xp, W_recur._tensor, len(order)
-        P = self._to_steps(owner, pre, T, 'rnn_pre')
+        P = self._pre_steps(owner, pre, projection, T, 'rnn_pre')
         prev = h0._tensor
         tmp = self._scratch(owner, prev.shape, P.dtype, 'rnn_recur')
         for t in order:
@@ -134,14 +152,15 @@ class RecurrentKernels(object):
 
     # --- LSTM, gates i, f, o, g ----------------------------------------------------
     def lstm_fprop(self, owner, W_recur, pre, h, h_prev, c, c_prev, c_act, h0, c0, order,
-                   activation, gate_activation):
+                   activation, gate_activation, projection=None):
         """[i, f, o] = gate(·), g = act(·), c = f·c_prev + i·g, h = o·act(c); pre holds
-        the input projections on entry and the gate activations on exit."""
+        the input projections on entry (or `projection` gives them) and the gate
+        activations on exit."""
         xp, Wr, T = self.xp, W_recur._tensor, len(order)
         prev_h, prev_c = h0._tensor, c0._tensor
         n, N = prev_h.shape
         owner.cache.pop('deferred_copies', None)  # pre holds new projections now
-        P = self._to_steps(owner, pre, T, 'lstm_pre')
+        P = self._pre_steps(owner, pre, projection, T, 'lstm_pre')
         H, C, CA = (self._scratch(owner, (T, n, N), P.dtype, key)
                     for key in ('lstm_h', 'lstm_c', 'lstm_cact'))
         gates = self._scratch(owner, (4 * n, N), P.dtype, 'lstm_gates')
@@ -215,14 +234,15 @@ class RecurrentKernels(object):
 
     # --- GRU, blocks r, z, candidate --------------------------------------------------
     def gru_fprop(self, owner, W_recur, pre, h, h_prev, rh, h0, order, activation,
-                  gate_activation):
+                  gate_activation, projection=None):
         """r, z = gate(·); cand = act(W_c·x + U_c·(r·h_prev) + b_c); h = (1−z)·h_prev +
-        z·cand; pre holds the input projections on entry and r, z, cand on exit."""
+        z·cand; pre holds the input projections on entry (or `projection` gives them)
+        and r, z, cand on exit."""
         xp, Wr, T = self.xp, W_recur._tensor, len(order)
         prev = h0._tensor
         n, N = prev.shape
         W_rz, W_c = Wr[:2 * n], Wr[2 * n:]
-        P = self._to_steps(owner, pre, T, 'gru_pre')
+        P = self._pre_steps(owner, pre, projection, T, 'gru_pre')
         H, RH = (self._scratch(owner, (T, n, N), P.dtype, key) for key in ('gru_h', 'gru_rh'))
         rz_tmp = self._scratch(owner, (2 * n, N), P.dtype, 'gru_rz')
         c_tmp = self._scratch(owner, (n, N), P.dtype, 'gru_cand')

@@ -193,8 +193,16 @@ class _RecurrentBase(ParameterLayer):
     def fprop(self, inputs, inference=False, init_state=None):
         x, fresh = self._inputs(inputs)
         nout = self.nout
+        # a fused cell kernel computes W_input·x + b itself, straight into its step-major
+        # scratch; otherwise one GEMM over all steps into the projection buffer
+        fused = self.cell.fused() is not None
         for d, direction in enumerate(self.dirs):
-            self.be.compound_dot(direction.W_input, self._split(x, d), self._projection(d))
+            if fused and self._projection(d) is direction.pre:
+                direction.projection = (direction.W_input, self._split(x, d), direction.b)
+            else:
+                direction.projection = None
+                self.be.compound_dot(direction.W_input, self._split(x, d),
+                                     self._projection(d))
         self._normalize_projections(inference)
         for d, direction in enumerate(self.dirs):
             if self.reset_cells or fresh:
@@ -205,7 +213,8 @@ class _RecurrentBase(ParameterLayer):
                 direction.h0[:] = init_state
             direction.recur_cols = direction.later if init_state is None else \
                 direction.every_step
-            direction.pre[:] = self._projection(d) + direction.b
+            if direction.projection is None:
+                direction.pre[:] = self._projection(d) + direction.b
             self.cell.fprop(self.be, direction)
             self.outputs[d * nout:(d + 1) * nout] = direction.h
         return self.outputs

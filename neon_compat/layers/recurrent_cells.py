@@ -2,7 +2,8 @@
 BiRNN), LSTMCell (LSTM, BiLSTM) and GRUCell (GRU), and the per-direction buffers
 they work on (Direction).
 
-A layer projects the inputs of all steps in one GEMM into `Direction.pre`; the cell
+A layer projects the inputs of all steps in one GEMM into `Direction.pre` (or, for
+a fused kernel, hands it `Direction.projection` to compute them itself); the cell
 then walks the sequence (`fprop`), walks it back (`bprop`, leaving dL/d pre-activation
 in `dpre`), and computes the recurrent weight gradient (`recur_grads`). Cells reach
 the device only through the backend `be` they are handed.
@@ -60,6 +61,9 @@ class Direction(object):
         self.h_prev = be.iobuf((nout, T))  # the state each step started from
         self.h0 = be.zeros((nout, N))      # initial state (zero, or carried over)
         self.dh = be.zeros((nout, N))
+        # (W_input, x, b) when the layer leaves the input projection to the cell's fused
+        # kernel instead of filling pre (see _RecurrentBase.fprop), else None
+        self.projection = None
         self.cell.allocate(be, self)
         self.order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
         # the steps whose recurrent products enter dW_recur: every step but the first of
@@ -117,7 +121,8 @@ class SimpleCell(object):
         N, T = dr.N, dr.T
         fused = self.fused()
         if fused:
-            be.rnn_fprop(dr, dr.W_recur, dr.pre, dr.h0, dr.order, fused[0])
+            be.rnn_fprop(dr, dr.W_recur, dr.pre, dr.h0, dr.order, fused[0],
+                        projection=dr.projection)
         else:
             dr.cache.pop('fprop_steps', None)  # the kernels' step copies are stale now
             previous = dr.h0
@@ -228,7 +233,8 @@ class LSTMCell(_GatedCell):
 
     def fused_fprop(self, be, dr, activation, gate_activation):
         be.lstm_fprop(dr, dr.W_recur, dr.pre, dr.h, dr.h_prev, dr.c, dr.c_prev, dr.c_act,
-                      dr.h0, dr.c0, dr.order, activation, gate_activation)
+                      dr.h0, dr.c0, dr.order, activation, gate_activation,
+                      projection=dr.projection)
 
     def fused_bprop(self, be, dr, err, activation, gate_activation):
         be.lstm_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.dc, dr.c, dr.c0,
@@ -278,7 +284,7 @@ class GRUCell(_GatedCell):
 
     def fused_fprop(self, be, dr, activation, gate_activation):
         be.gru_fprop(dr, dr.W_recur, dr.pre, dr.h, dr.h_prev, dr.rh, dr.h0, dr.order,
-                     activation, gate_activation)
+                     activation, gate_activation, projection=dr.projection)
 
     def fused_bprop(self, be, dr, err, activation, gate_activation):
         be.gru_bprop(dr, dr.W_recur, dr.pre, dr.dpre, err, dr.dh, dr.recur, dr.h_prev,
