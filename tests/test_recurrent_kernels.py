@@ -44,13 +44,15 @@ LAYERS = {
 
 def run(be, make, fused, monkeypatch, nin=4, T=5):
     """Outputs and weight gradients (input, recurrent and bias rows) of one fprop/bprop
-    of a fresh layer (same seed), with the fused kernels on or off."""
+    of a fresh layer (same seed, every weight and bias nonzero), with the fused kernels
+    on or off."""
     monkeypatch.setattr(SimpleCell, 'use_fused_kernels', fused)
     be.rng_reset()
     rng = np.random.RandomState(3)
     layer = make()
     model = Model([layer])
     model.initialize((nin, T))
+    layer.W[:] = be.array(rng.uniform(-0.5, 0.5, size=layer.W.shape))  # biases too
     x = be.array(rng.normal(size=(nin, T * be.bsz)))
     out = layer.fprop(x).get()
     layer.bprop(be.array(rng.normal(size=out.shape)))
@@ -58,7 +60,11 @@ def run(be, make, fused, monkeypatch, nin=4, T=5):
 
 
 @pytest.mark.parametrize('name', list(LAYERS))
-def test_fused_kernels_match_the_op_tree_path(backend64, name, monkeypatch):
+@pytest.mark.parametrize('narrow', [True, False], ids=['batched-projection',
+                                                       'one-gemm-projection'])
+def test_fused_kernels_match_the_op_tree_path(backend64, name, narrow, monkeypatch):
+    # the input projection runs one of two ways, picked by the input width (nin = 4)
+    monkeypatch.setattr(type(backend64), 'narrow_projection', 4 if narrow else 3)
     fused = run(backend64, LAYERS[name], True, monkeypatch)
     reference = run(backend64, LAYERS[name], False, monkeypatch)
     for got, want in zip(fused, reference):

@@ -55,6 +55,8 @@ class RecurrentKernels(object):
     object with a `cache` dict, where the kernels keep their scratch buffers
     (LayerKernels._scratch)."""
 
+    narrow_projection = 64  # widest input K whose projection runs as a batched GEMM
+
     def _as_steps(self, ary, T):
         """The (rows, T, N) view of a (rows, T·N) array (any strides)."""
         s0, s1 = ary.strides
@@ -73,18 +75,29 @@ class RecurrentKernels(object):
     def _pre_steps(self, owner, pre, projection, T, key):
         """The step-major pre-activations a forward kernel starts from: a copy of the
         cell's `pre`, or, when the layer handed over its `projection` (W_input, x, b)
-        instead of filling `pre`, W_input·x_t + b computed straight into the scratch (one
-        batched GEMM over the steps: no (rows, T·N) result to copy and no separate pass
-        for the bias)."""
+        instead of filling `pre`, W_input·x_t + b computed straight into the scratch
+        (no op-tree pass for the bias, no copy of a finished result).
+
+        Two ways to the same numbers, picked by the input width K: for a narrow input
+        (K <= 64, e.g. image rows) the copy of x to step-major is cheap and the batched
+        GEMM writes the steps directly; for a wide one (a stacked layer, the SpatialRNN
+        block's K = 512-1024 with a few columns per step) the per-step GEMMs are too
+        thin, so one GEMM fills a (rows, T·N) scratch and one pass adds the bias while
+        reordering it to step-major."""
         if projection is None:
             return self._to_steps(owner, pre, T, key)
         W, x, b = (tensor._tensor for tensor in projection)
-        dtype, N = pre._tensor.dtype, x.shape[1] // T
-        xs = self._scratch(owner, (T, x.shape[0], N), dtype, 'steps_x')
-        xs[...] = self._as_steps(x, T).transpose(1, 0, 2)
-        steps = self._scratch(owner, (T, W.shape[0], N), dtype, key)
-        self.xp.matmul(W, xs, out=steps)
-        steps += b
+        (R, K), dtype, N = W.shape, pre._tensor.dtype, x.shape[1] // T
+        steps = self._scratch(owner, (T, R, N), dtype, key)
+        if K <= self.narrow_projection:
+            xs = self._scratch(owner, (T, K, N), dtype, 'steps_x')
+            xs[...] = self._as_steps(x, T).transpose(1, 0, 2)
+            self.xp.matmul(W, xs, out=steps)
+            steps += b
+        else:
+            flat = self._scratch(owner, (R, T * N), dtype, 'steps_flat')
+            self.xp.matmul(W, x, out=flat)
+            self.xp.add(self._as_steps(flat, T).transpose(1, 0, 2), b, out=steps)
         return steps
 
     def _fprop_steps(self, owner, tensor, T, key):
