@@ -186,7 +186,7 @@ def test_batchnorm_matches_the_shared_code(be, inference, relu, deltas, accumbet
 
 @pytest.mark.parametrize('wdecay', [0.0, 0.01])
 def test_momentum_update_matches_the_shared_code(be, wdecay):
-    be.parallel_min_size = 0  # the compiled loop (over two threads) at any size
+    be.parallel_min_size = be.fused_momentum_min_size = 0  # compiled, two threads
     rng = np.random.RandomState(2)
     start = [rng.normal(size=(7, 5)) for _ in range(3)]
 
