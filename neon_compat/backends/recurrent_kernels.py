@@ -82,8 +82,8 @@ class RecurrentKernels(object):
         (K <= 64, e.g. image rows) the copy of x to step-major is cheap and the batched
         GEMM writes the steps directly; for a wide one (a stacked layer, the SpatialRNN
         block's K = 512-1024 with a few columns per step) the per-step GEMMs are too
-        thin, so one GEMM fills a (rows, T·N) scratch and one pass adds the bias while
-        reordering it to step-major."""
+        thin, so one GEMM fills the cell's (rows, T·N) `pre` and one pass adds the bias
+        while reordering it to step-major."""
         if projection is None:
             return self._to_steps(owner, pre, T, key)
         W, x, b = (tensor._tensor for tensor in projection)
@@ -95,7 +95,7 @@ class RecurrentKernels(object):
             self.xp.matmul(W, xs, out=steps)
             steps += b
         else:
-            flat = self._scratch(owner, (R, T * N), dtype, 'steps_flat')
+            flat = pre._tensor  # the layer left it unfilled; results land in it later
             self.xp.matmul(W, x, out=flat)
             self.xp.add(self._as_steps(flat, T).transpose(1, 0, 2), b, out=steps)
         return steps
