@@ -1,9 +1,10 @@
 """The cpu backend's compiled loops (backends/cpu_kernels.py) against the shared NumPy
-code they replace: convolutions (im2col, col2im) and max pooling over paddings,
-strides, dilations, batch chunks and alpha/beta blends; NaN and -inf; and that the cpu
-backend really runs them. The layer tests (test_layers_conv.py) check both paths
-against direct references: the compiled ones on cpu, the shared ones on gpu. numba is
-a dependency (setup.py), so these fail rather than skip where it does not import."""
+code they replace: convolutions (im2col, col2im, the Winograd tile transforms) and
+max pooling over paddings, strides, dilations, batch chunks and alpha/beta blends;
+NaN and -inf; and that the cpu backend really runs them. The layer tests
+(test_layers_conv.py, test_winograd.py) check both paths against direct references:
+the compiled ones on cpu, the shared ones on gpu. numba is a dependency (setup.py), so
+these fail rather than skip where it does not import."""
 import numpy as np
 import pytest
 
@@ -69,6 +70,50 @@ def test_convolution_passes_match_the_shared_code(be, case, alpha, beta, chunked
         be.update_conv(layer, I, E, GF, alpha=alpha, beta=beta)
         return O.get(), GI.get(), GF.get()
     assert_same(be, *both_paths(be, run))
+
+
+WINOGRAD_CASES = [  # C, H, W, K, pad_h, pad_w (3×3, stride 1)
+    (3, 7, 7, 4, 1, 1),
+    (2, 8, 5, 3, 0, 0),
+    (2, 6, 9, 3, 2, 2),
+    (2, 7, 6, 3, 2, 0),
+]
+
+
+@pytest.mark.parametrize('m', [2, 4])
+@pytest.mark.parametrize('case', WINOGRAD_CASES, ids=[str(c) for c in WINOGRAD_CASES])
+@pytest.mark.parametrize('alpha,beta', [(1.0, 0.0), (0.5, 0.3)])
+@pytest.mark.parametrize('chunked', [False, True], ids=['whole', 'chunks'])
+def test_winograd_passes_match_the_shared_code(be, m, case, alpha, beta, chunked):
+    """The compiled tile transforms (input, error and output tiles) against the shared
+    NumPy ones, through fprop, bprop and update of Winograd F(m×m, 3×3)."""
+    C, H, W, K, pad_h, pad_w = case
+    layer = be.conv_layer(be.default_dtype, N, C, K, H=H, W=W, R=3, S=3, pad_h=pad_h,
+                          pad_w=pad_w)
+    be.conv_algorithm = 'winograd{}'.format(m)
+    if chunked:  # two batch items per chunk: strided (C, H, W, 2) slices
+        tiles = -(-layer.P // m) * -(-layer.Q // m)
+        be.im2col_bytes = 2 * (m + 2) ** 2 * (2 * C + K) * tiles * \
+            np.dtype(be.default_dtype).itemsize
+    rng = np.random.RandomState(sum(case) + m)
+    x = rng.normal(size=(C * H * W, N))
+    w = rng.normal(size=(C * 9, K))
+    e = rng.normal(size=(K * layer.P * layer.Q, N))
+    start_o = rng.normal(size=e.shape)
+    start_gi, start_gw = rng.normal(size=x.shape), rng.normal(size=w.shape)
+
+    def run():
+        layer.cache.clear()
+        I, F, E = be.array(x), be.array(w), be.array(e)
+        O, GI, GF = be.array(start_o), be.array(start_gi), be.array(start_gw)
+        be.fprop_conv(layer, I, F, O, alpha=alpha, beta=beta)
+        be.bprop_conv(layer, F, E, GI, alpha=alpha, beta=beta)
+        be.update_conv(layer, I, E, GF, alpha=alpha, beta=beta)
+        return O.get(), GI.get(), GF.get()
+    # the transforms add in another order: float32 F(4×4) differs by its rounding
+    tol = 1e-12 if be.default_dtype == np.float64 else (2e-6 if m == 2 else 2e-5)
+    for got, want in zip(*both_paths(be, run)):
+        assert np.abs(got - want).max() <= tol * np.abs(want).max()
 
 
 POOL_CASES = [  # C, H, R, pad, stride
@@ -156,6 +201,26 @@ def test_the_cpu_backend_runs_the_compiled_loops(be, monkeypatch):
     out = model.fprop(be.array(np.ones((64, N))))
     model.bprop(be.array(np.ones(out.shape)))
     assert set(calls) == {'im2col', 'col2im', 'max_pool', 'max_pool_grad', 'relu_bprop'}
+
+
+def test_the_cpu_backend_runs_the_compiled_winograd_transforms(be, monkeypatch):
+    """A Winograd convolution on cpu takes its input, error and output tiles through
+    cpu_kernels (fprop, bprop and update)."""
+    calls = []
+    for name in ('winograd_tiles', 'winograd_output'):
+        kernel = getattr(cpu_kernels, name)
+        monkeypatch.setattr(cpu_kernels, name,
+                            lambda *args, _k=kernel, _n=name: calls.append(_n) or _k(*args))
+    layer = be.conv_layer(be.default_dtype, N, 2, 3, H=6, W=6, R=3, S=3, pad_h=1, pad_w=1)
+    be.conv_algorithm = 'winograd4'
+    ones = [be.array(np.ones(shape)) for shape in ((2 * 36, N), (18, 3), (3 * 36, N))]
+    I, F, E = ones
+    be.fprop_conv(layer, I, F, be.empty((3 * 36, N)))
+    be.bprop_conv(layer, F, E, be.empty((2 * 36, N)))
+    be.update_conv(layer, I, E, be.empty((18, 3)))
+    assert calls == ['winograd_tiles', 'winograd_output',   # fprop
+                     'winograd_tiles', 'winograd_output',   # bprop
+                     'winograd_tiles']                       # update: the error tiles
 
 
 @pytest.mark.parametrize('inference', [False, True], ids=['train', 'inference'])

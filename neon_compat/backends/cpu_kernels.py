@@ -1,6 +1,7 @@
 """Compiled loops (numba) for the cpu backend's passes that NumPy can only do tap by
-tap or in several passes: im2col and col2im of convolutions, max pooling and its
-gradient, Rectlin's backward step, batch norm and the momentum update.
+tap or in several passes: im2col and col2im of convolutions, the Winograd tile
+transforms, max pooling and its gradient, Rectlin's backward step, batch norm and the
+momentum update.
 
 Each window kernel walks whole windows per output element in one pass over memory,
 with the padding implied by bounds checks instead of a padded copy; sums are added
@@ -276,3 +277,127 @@ def momentum_step(param, grad, velocity, momentum, grad_step, decay_step):
         v = velocity[i] * momentum + grad_step * grad[i] + decay_step * param[i]
         velocity[i] = v
         param[i] += v
+
+
+@_inline
+def _combine(dst, src, coef, first):
+    """dst = coef·src (first) or dst += coef·src, over 1-D arrays of one length.
+
+    The Winograd kernels below do all their arithmetic here: on 1-D slices that start
+    at 0 the loop vectorizes (an offset index, or a short inner loop over N, keeps it
+    scalar and was 5–20× slower)."""
+    if first:
+        for k in range(dst.size):
+            dst[k] = coef * src[k]
+    else:
+        for k in range(dst.size):
+            dst[k] += coef * src[k]
+
+
+@_compiled
+def winograd_tiles(x, M, tiles, c0, c1, ph, pw, m):
+    """tiles[r·a + s, c, i, j, n] = Σ_u,v M[r, u]·M[s, v]·x[c, m·i + u − ph, m·j + v − pw, n]
+    (zero outside x) for channels [c0, c1): the b×b tiles of x at stride m taken to the
+    a×a transformed domain, M (a, b). Bᵀ d B (M = Bᵀ, b = a) for fprop and bprop,
+    A e Aᵀ (M = A, b = m) for update. x (C, H, W, N), tiles (a², C, th, tw, N).
+
+    Per channel, x is first copied zero-padded with its columns split by phase
+    (w mod m): then every tap of a tile row, for all tw tiles at once, is one
+    contiguous run of tw·N values."""
+    a, b = M.shape
+    H, W, N = x.shape[1], x.shape[2], x.shape[3]
+    C, th, tw = tiles.shape[1], tiles.shape[2], tiles.shape[3]
+    flat = tiles.reshape(tiles.size)
+    Q = tw + (b - 1) // m
+    row = m * Q * N
+    L = tw * N
+    split = np.empty((m * (th - 1) + b) * row, dtype=tiles.dtype)
+    cols = np.empty(a * row, dtype=tiles.dtype)  # the column pass of one tile row
+    for c in range(c0, c1):
+        for hh in range(m * (th - 1) + b):
+            h = hh - ph
+            for p in range(m):
+                for q in range(Q):
+                    w = m * q + p - pw
+                    o = hh * row + (p * Q + q) * N
+                    dst = split[o:o + N]
+                    if 0 <= h < H and 0 <= w < W:
+                        src = x[c, h, w]
+                        for n in range(N):
+                            dst[n] = src[n]
+                    else:
+                        dst[:] = 0
+        for i in range(th):
+            for r in range(a):
+                dst = cols[r * row:(r + 1) * row]
+                first = True
+                for u in range(b):
+                    if M[r, u] != 0:
+                        o = (m * i + u) * row
+                        _combine(dst, split[o:o + row], M[r, u], first)
+                        first = False
+                if first:
+                    dst[:] = 0
+            for r in range(a):
+                for s in range(a):
+                    o = (((r * a + s) * C + c) * th + i) * L
+                    dst = flat[o:o + L]
+                    first = True
+                    for v in range(b):
+                        if M[s, v] != 0:
+                            o = r * row + ((v % m) * Q + v // m) * N
+                            _combine(dst, cols[o:o + L], M[s, v], first)
+                            first = False
+                    if first:
+                        dst[:] = 0
+
+
+@_compiled
+def winograd_output(products, AT, out, c0, c1, alpha, beta):
+    """out[k, m·i + r, m·j + s, n] = alpha·Σ_u,v AT[r, u]·AT[s, v]·products[u·a + v, k, i,
+    j, n] + beta·out, within out's P×Q, for channels [c0, c1): the m×m output tiles
+    Aᵀ M A. products (a², K, th, tw, N), AT (m, a), out (K, P, Q, N)."""
+    m, a = AT.shape
+    K, th, tw = products.shape[1], products.shape[2], products.shape[3]
+    P, Q, N = out.shape[1], out.shape[2], out.shape[3]
+    flat = products.reshape(products.size)
+    L = tw * N
+    cols = np.empty(m * a * L, dtype=products.dtype)  # rows (r, v) of one tile row
+    rows = np.empty(m * L, dtype=products.dtype)      # one output row, columns by phase
+    first_tap = np.empty(m, dtype=np.int64)
+    for r in range(m):
+        first_tap[r] = a
+        for u in range(a - 1, -1, -1):
+            if AT[r, u] != 0:
+                first_tap[r] = u
+        if first_tap[r] == a:  # a zero row of AT: its output rows stay 0
+            cols[r * a * L:(r + 1) * a * L] = 0
+    for k in range(c0, c1):
+        for i in range(th):
+            # each product row is read once (its a² planes alias in the caches)
+            for u in range(a):
+                for v in range(a):
+                    o = (((u * a + v) * K + k) * th + i) * L
+                    src = flat[o:o + L]
+                    for r in range(m):
+                        if AT[r, u] != 0:
+                            _combine(cols[(r * a + v) * L:(r * a + v + 1) * L], src,
+                                     AT[r, u], u == first_tap[r])
+            for r in range(min(m, P - m * i)):
+                for s in range(m):
+                    dst = rows[s * L:(s + 1) * L]
+                    first = True
+                    for v in range(a):
+                        if AT[s, v] != 0:
+                            o = (r * a + v) * L
+                            _combine(dst, cols[o:o + L], AT[s, v], first)
+                            first = False
+                    if first:
+                        dst[:] = 0
+                for w in range(min(Q, m * tw)):
+                    o = (w % m) * L + (w // m) * N
+                    src = rows[o:o + N]
+                    dst = out[k, m * i + r, w]
+                    for n in range(N):
+                        val = src[n] if alpha == 1 else alpha * src[n]
+                        dst[n] = val if beta == 0 else dst[n] * beta + val

@@ -16,8 +16,9 @@ class CPUTensor(Tensor):
 class NervanaCPU(Backend):
     """NumPy backend (neon's `-b cpu`). Build it with `gen_backend('cpu', ...)`.
 
-    Where numba is installed, im2col, col2im, max pooling and its gradient, Rectlin's
-    backward step, batch norm and the momentum update of large parameters run
+    Where numba is installed, im2col, col2im, the Winograd tile transforms, max pooling
+    and its gradient, Rectlin's backward step, batch norm and the momentum update of
+    large parameters run
     compiled loops (cpu_kernels.py) on float32/float64 arrays; everything else, and
     all of it without numba, is the shared Backend code.
     """
@@ -67,6 +68,40 @@ class NervanaCPU(Backend):
         self._by_channels(lambda cs: cpu_kernels.col2im(dcols, dst, cs.start, cs.stop, ph, pw,
                                                         sh, sw, dh, dw, *scalars),
                           C, dcols.size)
+
+    def _wino_tiles(self, x, pad, tiles, m, out=None):
+        if not self._compiled_for(x):
+            return super(NervanaCPU, self)._wino_tiles(x, pad, tiles, m, out)
+        C, n, a = x.shape[0], x.shape[-1], m + 2
+        shape = (a * a, C) + tuple(tiles) + (n,)
+        V = out.reshape(shape) if out is not None else self._pooled(shape, x.dtype, 'tiles')
+        BT = self._matrices(m, x.dtype)[0]
+        self._by_channels(lambda cs: cpu_kernels.winograd_tiles(x, BT, V, cs.start, cs.stop,
+                                                                pad[0], pad[1], m),
+                          C, V.size)
+        return V.reshape(a * a, C, -1)
+
+    def _wino_error_tiles(self, e, tiles, m):
+        if not self._compiled_for(e):
+            return super(NervanaCPU, self)._wino_error_tiles(e, tiles, m)
+        K, n, a = e.shape[0], e.shape[-1], m + 2
+        E = self._pooled((a * a, K) + tuple(tiles) + (n,), e.dtype, 'error_tiles')
+        A = np.ascontiguousarray(self._matrices(m, e.dtype)[2].T)
+        self._by_channels(lambda cs: cpu_kernels.winograd_tiles(e, A, E, cs.start, cs.stop,
+                                                                0, 0, m),
+                          K, E.size)
+        return E.reshape(a * a, K, -1)
+
+    def _wino_output(self, M, out, alpha, beta, m):
+        if not self._compiled_for(M, out):
+            return super(NervanaCPU, self)._wino_output(M, out, alpha, beta, m)
+        K, a = out.shape[0], m + 2
+        products = M.reshape((a * a,) + M.shape[2:])
+        AT = self._matrices(m, M.dtype)[2]
+        scalars = out.dtype.type(alpha), out.dtype.type(beta)
+        self._by_channels(lambda cs: cpu_kernels.winograd_output(products, AT, out, cs.start,
+                                                                 cs.stop, *scalars),
+                          K, M.size)
 
     def _max_pool(self, layer, x, out=None):
         if not self._compiled_for(x):

@@ -138,7 +138,6 @@ class WinogradKernels(object):
         C, a = x.shape[0], m + 2
         tiles = (-(-P // m), -(-Q // m))
         U = self._wino_filters(g, m)
-        _, _, AT = self._matrices(m, x.dtype)
         per_item = a * a * (2 * C + K) * tiles[0] * tiles[1] * x.itemsize
         chunks = self._chunks(N, per_item)
         for n0, n1 in chunks:
@@ -149,12 +148,19 @@ class WinogradKernels(object):
             V = self._wino_tiles(x[..., n0:n1], pad, tiles, m, out=kept)
             M = self._pooled((a, a, K) + tiles + (n,), x.dtype, 'products')
             xp.matmul(U, V, out=M.reshape(a * a, K, -1))
-            y = self._both_sides(AT, M, 'out')                   # (m, m, K, th, tw, n)
-            full = self._pooled((K, tiles[0], m, tiles[1], m, n), x.dtype, 'full')
-            full[...] = y.transpose(2, 3, 0, 4, 1, 5)
-            full = full.reshape(K, m * tiles[0], m * tiles[1], n)
-            self._blend(out[..., n0:n1], full[:, :P, :Q], alpha, beta)
+            self._wino_output(M, out[..., n0:n1], alpha, beta, m)
         return kept is not None
+
+    def _wino_output(self, M, out, alpha, beta, m):
+        """out (K, P, Q, n) = alpha·(the m×m tiles Aᵀ M A, cropped) + beta·out, from the
+        products M (α, α, K, th, tw, n)."""
+        _, _, AT = self._matrices(m, M.dtype)
+        K, th, tw, n = M.shape[2:]
+        y = self._both_sides(AT, M, 'out')                       # (m, m, K, th, tw, n)
+        full = self._pooled((K, th, m, tw, m, n), M.dtype, 'full')
+        full[...] = y.transpose(2, 3, 0, 4, 1, 5)
+        full = full.reshape(K, m * th, m * tw, n)
+        self._blend(out, full[:, :out.shape[1], :out.shape[2]], alpha, beta)
 
     def _wino_fprop(self, layer, I, x, w, o4, alpha, beta, m):
         layer.cache['fprop_input'] = None  # update_conv's im2col may not reuse old columns
